@@ -1,0 +1,59 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Per-ISA kernel targets compile the same `@inlinable` kernels from `CryptoKernels` with a wider
+/// `-target-cpu`, so the plain release build carries an AVX2 and an AVX-512 copy next to the portable
+/// one and picks among them at startup.
+let package = Package(
+    name: "firezone-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fzctl", targets: ["fzctl"]),
+        .library(name: "DataPlane", targets: ["DataPlane"]),
+        .library(name: "Crypto", targets: ["Crypto"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(name: "DataPlane"),
+        .systemLibrary(
+            name: "CFZSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(name: "CryptoKernels"),
+        .target(
+            name: "CryptoKernelsAVX2",
+            dependencies: ["CryptoKernels"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]
+        ),
+        .target(
+            name: "CryptoKernelsAVX512",
+            dependencies: ["CryptoKernels"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]
+        ),
+        .target(
+            name: "Crypto",
+            dependencies: ["DataPlane", "CryptoKernels", "CryptoKernelsAVX2", "CryptoKernelsAVX512", "CFZSodium"]
+        ),
+        .target(name: "LogHandlers", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .executableTarget(
+            name: "fzctl",
+            dependencies: [
+                "DataPlane", "Crypto", "LogHandlers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "DataPlane", "CryptoKernels"]),
+        .testTarget(
+            name: "LogHandlersTests",
+            dependencies: ["LogHandlers", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "FzctlTests", dependencies: ["fzctl"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

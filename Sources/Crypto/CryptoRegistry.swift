@@ -1,0 +1,88 @@
+import DataPlane
+
+/// Why a `--crypto` choice cannot be honoured.
+public enum CryptoSelectionError: Error, Equatable, CustomStringConvertible {
+    case unknownName(String, valid: [String])
+    case unavailable(String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unknownName(let name, let valid):
+            return "unknown crypto backend '\(name)'; valid names: \(valid.joined(separator: ", "))"
+        case .unavailable(let name, let reason):
+            return "crypto backend '\(name)' is not available on this host: \(reason)"
+        }
+    }
+}
+
+/// Every crypto backend this build carries, and how `--crypto NAME` resolves.
+///
+/// `swift` is the pure-Swift backend with the widest kernel variant this CPU runs; `swift-portable`,
+/// `swift-avx2` and `swift-avx512` pin a variant (for comparison and for tests).
+public enum CryptoRegistry {
+    /// All pinnable variants of the pure-Swift backend, widest first.
+    static let swiftVariants: [CryptoBackendInfo] = [
+        variant(AVX512KernelSet.self), variant(AVX2KernelSet.self), variant(PortableKernelSet.self),
+    ]
+
+    static func variant<K: ChaChaPolyKernelSet>(_ kernels: K.Type) -> CryptoBackendInfo {
+        CryptoBackendInfo(
+            name: "swift-\(K.variant)",
+            implementation: "pure Swift, \(K.variant) kernels",
+            availability: K.availability,
+            backend: SwiftCryptoBackend<K>.self
+        )
+    }
+
+    /// The pure-Swift backend with the best variant this host runs.
+    static var bestSwift: CryptoBackendInfo {
+        let best = swiftVariants.first { $0.availability.isAvailable } ?? swiftVariants[swiftVariants.count - 1]
+        return CryptoBackendInfo(name: "swift", implementation: best.implementation,
+                                 availability: best.availability, backend: best.backend)
+    }
+
+    static var sodium: CryptoBackendInfo {
+        CryptoBackendInfo(
+            name: "sodium",
+            implementation: Sodium.implementation,
+            availability: Sodium.ready ? .available : .unavailable(reason: "sodium_init() failed"),
+            backend: SodiumBackend.self
+        )
+    }
+
+    /// Every entry, in the order `fzctl backends` lists them.
+    public static var all: [CryptoBackendInfo] {
+        [sodium, bestSwift] + swiftVariants
+    }
+
+    /// What `--crypto` accepts.
+    public static var validNames: [String] {
+        ["auto", "all"] + all.map(\.name)
+    }
+
+    /// The entry for `name` (not `auto`/`all`), checked for availability.
+    public static func resolve(_ name: String) throws(CryptoSelectionError) -> CryptoBackendInfo {
+        guard let info = all.first(where: { $0.name == name }) else {
+            throw .unknownName(name, valid: validNames)
+        }
+        if case .unavailable(let reason) = info.availability {
+            throw .unavailable(name, reason: reason)
+        }
+        return info
+    }
+
+    /// The backends `auto` chooses among: the available primary backends (the best Swift variant stands
+    /// for the pure-Swift backend).
+    public static var autoCandidates: [CryptoBackendInfo] {
+        [sodium, bestSwift].filter { $0.availability.isAvailable }
+    }
+
+    /// The backends `--crypto all` runs: every available entry, except pinned variants that duplicate `swift`.
+    public static var benchmarkSet: [CryptoBackendInfo] {
+        let swiftImplementation = bestSwift.implementation
+        return all.filter { info in
+            info.availability.isAvailable
+                && !(info.name.hasPrefix("swift-") && info.implementation == swiftImplementation)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Crypto
+import DataPlane
+
+/// `fzctl bench`: microbenchmarks operators run to choose backends on their own hardware.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark backends on this host.",
+        subcommands: [CryptoBenchCommand.self]
+    )
+}
+
+/// `fzctl bench crypto`: ChaCha20-Poly1305 seal and open per backend and size, all in one run.
+struct CryptoBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crypto",
+        abstract: "Seal and open throughput per crypto backend and packet size, with ratios to sodium."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Backends to compare: all, or one name (sodium, swift, swift-portable, ...).")
+    var crypto: String = "all"
+
+    @Option(help: "Comma-separated payload sizes in bytes.")
+    var sizes: String = "64,1420,8192"
+
+    @Option(help: "Output: table (with ratios to sodium) or json (one array on stdout, nothing else).")
+    var format: String = "table"
+
+    @Option(help: "Measurement rounds per backend, size and operation; the median is reported.")
+    var rounds: Int = 7
+
+    @Option(name: .customLong("round-ms"), help: "Length of one measurement round in milliseconds.")
+    var roundMilliseconds: Int = 25
+
+    func run() throws {
+        let context = try Runtime(global)
+        guard format == "table" || format == "json" else {
+            throw FZCtlError.invalidInput("--format '\(format)' is not an output format; use table or json")
+        }
+        let sizeList = try parseSizes(sizes)
+        guard (1...1000).contains(rounds) else {
+            throw FZCtlError.invalidInput("--rounds must be between 1 and 1000, got \(rounds)")
+        }
+        guard (1...10_000).contains(roundMilliseconds) else {
+            throw FZCtlError.invalidInput("--round-ms must be between 1 and 10000, got \(roundMilliseconds)")
+        }
+        let backends = try CryptoSelection.benchmarkSet(crypto)
+        for info in backends {
+            context.logger.info("benchmarking crypto backend",
+                                metadata: ["backend": "\(info.name)", "implementation": "\(info.implementation)"])
+        }
+        let bench = CryptoBenchmark(backends: backends, sizes: sizeList, rounds: rounds,
+                                    round: .milliseconds(roundMilliseconds))
+        let results = bench.run()
+        if format == "json" {
+            FileOutput.standardOutput(CryptoBenchmark.json(results) + "\n")
+        } else {
+            FileOutput.standardOutput(CryptoBenchmark.table(results, backends: backends))
+        }
+    }
+
+    func parseSizes(_ text: String) throws -> [Int] {
+        var result: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let value = Int(String(part).trimmingCharacters(in: " ")), (0...1 << 20).contains(value) else {
+                throw FZCtlError.invalidInput(
+                    "--sizes '\(text)': '\(part)' is not a size in bytes between 0 and 1048576")
+            }
+            result.append(value)
+        }
+        return result
+    }
+}

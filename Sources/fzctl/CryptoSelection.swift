@@ -1,0 +1,36 @@
+import Crypto
+import DataPlane
+import Logging
+
+/// Turns a `--crypto` value into a backend, including `auto`'s calibration.
+enum CryptoSelection {
+    /// Resolves a single backend name; `auto` calibrates and logs the figures.
+    static func resolve(_ name: String, logger: Logger? = nil) throws(FZCtlError) -> CryptoBackendInfo {
+        if name == "auto" {
+            let calibration = CryptoCalibration.run()
+            var metadata: Logger.Metadata = ["chosen": "\(calibration.chosen.name)",
+                                             "implementation": "\(calibration.chosen.implementation)"]
+            for m in calibration.measurements {
+                metadata["ns_per_seal_1420.\(m.backend)"] = "\(Int(m.nanosecondsPerSeal.rounded()))"
+            }
+            logger?.info("crypto backend chosen by calibration", metadata: metadata)
+            return calibration.chosen
+        }
+        do {
+            return try CryptoRegistry.resolve(name)
+        } catch {
+            switch error {
+            case .unknownName(let name, let valid):
+                throw .unknownBackend(kind: "crypto", name: name, valid: valid.filter { $0 != "all" })
+            case .unavailable(let name, let reason):
+                throw .unavailableBackend(kind: "crypto", name: name, reason: reason)
+            }
+        }
+    }
+
+    /// The set `fzctl bench` runs: `all`, or one name.
+    static func benchmarkSet(_ name: String) throws(FZCtlError) -> [CryptoBackendInfo] {
+        if name == "all" { return CryptoRegistry.benchmarkSet }
+        return [try resolve(name)]
+    }
+}
