@@ -26,34 +26,10 @@ public enum ChaChaPolyKernel<ISA: KernelISA> {
         #endif
     }
 
-    @inlinable @inline(__always)
-    static func row(_ ks: ChaCha20x8<ISA>.Keystream, _ i: Int) -> SIMD8<UInt32> {
-        switch i {
-        case 0: return ks.0
-        case 1: return ks.1
-        case 2: return ks.2
-        case 3: return ks.3
-        case 4: return ks.4
-        case 5: return ks.5
-        case 6: return ks.6
-        case 7: return ks.7
-        case 8: return ks.8
-        case 9: return ks.9
-        case 10: return ks.10
-        case 11: return ks.11
-        case 12: return ks.12
-        case 13: return ks.13
-        case 14: return ks.14
-        default: return ks.15
-        }
-    }
-
     /// XORs keystream rows `firstRow ..< 16` into `count` bytes at `data`.
     @inlinable @inline(__always)
     static func xorRows(_ ks: ChaCha20x8<ISA>.Keystream, firstRow: Int, _ data: UnsafeMutableRawPointer, count: Int) {
-        let fullRows = min(count / 32, 16 - firstRow)
-        var offset = 0
-        if firstRow == 0 && fullRows == 16 {
+        if firstRow == 0 && count >= 512 {
             // The common case, written out so every row stays in a register.
             storeWords(loadWords(data) ^ ks.0, data)
             storeWords(loadWords(data + 32) ^ ks.1, data + 32)
@@ -73,25 +49,35 @@ public enum ChaChaPolyKernel<ISA: KernelISA> {
             storeWords(loadWords(data + 480) ^ ks.15, data + 480)
             return
         }
-        for i in 0..<fullRows {
-            let p = data + offset
-            storeWords(loadWords(p) ^ row(ks, firstRow + i), p)
-            offset += 32
-        }
-        let rest = count - offset
-        if rest > 0 && firstRow + fullRows < 16 {
-            // Partial row: go through a 32-byte stack copy so we never touch bytes past the end.
-            var tail = row(ks, firstRow + fullRows)
+        // Partial batches go through memory: indexing the tuple by a run-time row number would compile
+        // to a jump table per row, which measured slower than sixteen stores and loads.
+        var stream = ks
+        withUnsafeMutableBytes(of: &stream) { raw in
+            let base = raw.baseAddress!
             #if _endian(big)
-            tail = SIMD8(tail[0].byteSwapped, tail[1].byteSwapped, tail[2].byteSwapped, tail[3].byteSwapped,
-                         tail[4].byteSwapped, tail[5].byteSwapped, tail[6].byteSwapped, tail[7].byteSwapped)
+            for row in 0..<16 {
+                storeWords(base.loadUnaligned(fromByteOffset: row * 32, as: SIMD8<UInt32>.self), base + row * 32)
+            }
             #endif
-            withUnsafeBytes(of: &tail) { ksBytes in
-                let p = data + offset
-                for j in 0..<min(rest, 32) {
-                    p.storeBytes(of: p.load(fromByteOffset: j, as: UInt8.self) ^ ksBytes[j], toByteOffset: j,
-                                 as: UInt8.self)
-                }
+            let source = UnsafeRawPointer(base + firstRow * 32)
+            let limit = min(count, 512 - firstRow * 32)
+            var i = 0
+            while i + 32 <= limit {
+                let k = source.loadUnaligned(fromByteOffset: i, as: SIMD8<UInt32>.self)
+                let d = (data + i).loadUnaligned(as: SIMD8<UInt32>.self)
+                (data + i).storeBytes(of: d ^ k, as: SIMD8<UInt32>.self)
+                i += 32
+            }
+            while i + 8 <= limit {
+                let k = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let d = (data + i).loadUnaligned(as: UInt64.self)
+                (data + i).storeBytes(of: d ^ k, as: UInt64.self)
+                i += 8
+            }
+            while i < limit {
+                let k = source.load(fromByteOffset: i, as: UInt8.self)
+                (data + i).storeBytes(of: (data + i).load(as: UInt8.self) ^ k, as: UInt8.self)
+                i += 1
             }
         }
     }
@@ -109,10 +95,9 @@ public enum ChaChaPolyKernel<ISA: KernelISA> {
 
     /// Encrypts `count` bytes at `data` in place and writes the 16-byte tag.
     ///
-    /// Poly1305 trails ChaCha20 by one batch: the MAC of the ciphertext just written and the keystream
-    /// for the next 512 bytes do not depend on each other, so an out-of-order core runs the scalar
-    /// multiplications beside the vector rounds. (Interleaving them by hand inside the round loop was
-    /// measured slower: it forces the sixteen state vectors to spill.)
+    /// Poly1305 trails ChaCha20 by two batches and runs inside the rounds of the next keystream batch, so
+    /// the scalar multiplier works beside the vector units. Absorbing ciphertext written just before was
+    /// measured much slower: 8-byte loads of data still in the store buffer wait on forwarding.
     @inlinable @inline(__always)
     public static func seal(
         key: SIMD8<UInt32>, nonce: SIMD4<UInt32>,
@@ -128,13 +113,17 @@ public enum ChaChaPolyKernel<ISA: KernelISA> {
             let head = min(count, firstChunk)
             xorRows(first, firstRow: 2, data, count: head)
             var macked = 0
+            var previous = 0
             var done = head
             var counter: UInt32 = 8
             while done < count {
-                // Everything before `done` is ciphertext in whole 16-byte blocks (448 and 512 are multiples).
-                poly.absorbBlocks(data + macked, count: (done - macked) / 16)
-                let ks = ChaCha20x8<ISA>.keystream(key: key, counter: counter, nonce: nonce)
-                macked = done
+                // Poly1305 absorbs, between the rounds, the ciphertext written two batches ago: that data has
+                // left the store buffer, so its 8-byte loads never wait on 32-byte store forwarding.
+                let ks = ChaCha20x8<ISA>.keystream(key: key, counter: counter, nonce: nonce,
+                                                   absorbing: data + macked, blocks: (previous - macked) / 16,
+                                                   into: &poly)
+                macked = previous
+                previous = done
                 let n = min(count - done, 512)
                 xorRows(ks, firstRow: 0, data + done, count: n)
                 done += n
@@ -185,8 +174,9 @@ public enum ChaChaPolyKernel<ISA: KernelISA> {
         var pendingCount = firstChunk
         var counter: UInt32 = 8
         while pendingStart + pendingCount < count {
-            poly.absorbBlocks(data + pendingStart, count: pendingCount / 16)
-            let ks = ChaCha20x8<ISA>.keystream(key: key, counter: counter, nonce: nonce)
+            let ks = ChaCha20x8<ISA>.keystream(key: key, counter: counter, nonce: nonce,
+                                               absorbing: data + pendingStart, blocks: pendingCount / 16,
+                                               into: &poly)
             xorRows(pending, firstRow: pendingRow, data + pendingStart, count: pendingCount)
             pendingStart += pendingCount
             pendingCount = min(count - pendingStart, 512)
