@@ -58,7 +58,7 @@ struct CryptoBenchCommand: ParsableCommand {
         if format == "json" {
             FileOutput.standardOutput(CryptoBenchmark.json(results) + "\n")
         } else {
-            FileOutput.standardOutput(CryptoBenchmark.table(results, backends: backends))
+            FileOutput.standardOutput(CryptoBenchmark.table(results, backends: backends, x25519: bench.runX25519()))
         }
     }
 

@@ -10,6 +10,9 @@ import Glibc
 /// other core hits them alike, and the best round is reported: interference only ever adds time, so
 /// on a shared two-core machine the fastest round is the steadiest estimate of what an operation costs.
 /// Ratios inside one run are what matter.
+/// Results are folded in here so the optimizer cannot drop the work being timed.
+nonisolated(unsafe) var benchmarkSink: UInt8 = 0
+
 struct CryptoBenchmark {
     struct Result {
         let backend: String
@@ -44,6 +47,27 @@ struct CryptoBenchmark {
             }
         }
         return results
+    }
+
+    /// X25519 key agreement per backend (best of the rounds), for the table: handshakes cost one or two.
+    func runX25519() -> [(backend: String, nanoseconds: Double)] {
+        var samples = Array(repeating: [Double](), count: backends.count)
+        for _ in 0..<rounds {
+            for (index, info) in backends.enumerated() {
+                samples[index].append(measureX25519(info.backend))
+            }
+        }
+        return backends.enumerated().map { ($1.name, samples[$0].min() ?? 0) }
+    }
+
+    func measureX25519<B: CryptoBackend>(_ backend: B.Type) -> Double {
+        let privateKey = PrivateKey(raw: Key32(bytes: SIMD32(repeating: 0x21)))
+        let peer = B.publicKey(for: PrivateKey(raw: Key32(bytes: SIMD32(repeating: 0x77))))
+        return timePerOp {
+            if let secret = try? B.sharedSecret(privateKey: privateKey, publicKey: peer) {
+                benchmarkSink ^= secret.raw.bytes[0]
+            }
+        }
     }
 
     func measure<B: CryptoBackend>(_ backend: B.Type, op: String, size: Int) -> Double {
@@ -118,7 +142,8 @@ struct CryptoBenchmark {
         return "[" + objects.joined(separator: ",\n ") + "]"
     }
 
-    static func table(_ results: [Result], backends: [CryptoBackendInfo]) -> String {
+    static func table(_ results: [Result], backends: [CryptoBackendInfo],
+                      x25519: [(backend: String, nanoseconds: Double)]) -> String {
         var out = "ChaCha20-Poly1305, one core, best of interleaved rounds\n"
         for info in backends {
             out += "  \(info.name): \(info.implementation)\n"
@@ -131,6 +156,15 @@ struct CryptoBenchmark {
             out += r.backend.padding(18) + r.op.padding(6) + "\(r.bytes)".leftPadded(7)
                 + format(r.nanosecondsPerOp, 1).leftPadded(12) + format(r.megabytesPerSecond, 0).leftPadded(10)
                 + (ratio.map { format($0, 2) + "x" } ?? "-").leftPadded(11) + "\n"
+        }
+        if !x25519.isEmpty {
+            out += "\nX25519 key agreement\n"
+            let reference = x25519.first { $0.backend == "sodium" }?.nanoseconds
+            for entry in x25519 {
+                let ratio = reference.map { entry.nanoseconds > 0 ? $0 / entry.nanoseconds : 0 }
+                out += entry.backend.padding(18) + (format(entry.nanoseconds / 1000, 1) + " us").leftPadded(25)
+                    + (ratio.map { format($0, 2) + "x" } ?? "-").leftPadded(21) + "\n"
+            }
         }
         return out
     }
