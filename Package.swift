@@ -4,6 +4,15 @@ import PackageDescription
 /// Per-ISA kernel targets compile the same `@inlinable` kernels from `CryptoKernels` with a wider
 /// `-target-cpu`, so the plain release build carries an AVX2 and an AVX-512 copy next to the portable
 /// one and picks among them at startup.
+#if arch(x86_64)
+let avx2Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "znver4"])]
+#else
+// Elsewhere the x86 variants compile as portable code and report themselves unavailable at run time.
+let avx2Flags: [SwiftSetting] = []
+let avx512Flags: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "firezone-swift",
     platforms: [.macOS(.v15)],
@@ -27,17 +36,19 @@ let package = Package(
         .target(
             name: "CryptoKernelsAVX2",
             dependencies: ["CryptoKernels"],
-            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]
+            swiftSettings: avx2Flags
         ),
         .target(
             name: "CryptoKernelsAVX512",
             dependencies: ["CryptoKernels"],
-            swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]
+            swiftSettings: avx512Flags
         ),
         .target(
             name: "Crypto",
             dependencies: ["DataPlane", "CryptoKernels", "CryptoKernelsAVX2", "CryptoKernelsAVX512", "CFZSodium"]
         ),
+        .target(name: "CFZEpoll", path: "Sources/CFZEpoll"),
+        .target(name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll"], path: "Sources/Backends/Epoll"),
         .target(name: "LogHandlers", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "fzctl",
@@ -47,7 +58,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane"]),
+        .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "Crypto"]),
+        .testTarget(name: "EpollIOTests", dependencies: ["EpollIO", "DataPlane"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "DataPlane", "CryptoKernels"]),
         .testTarget(
             name: "LogHandlersTests",

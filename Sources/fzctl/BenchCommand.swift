@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Crypto
 import DataPlane
 
@@ -7,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark backends on this host.",
-        subcommands: [CryptoBenchCommand.self]
+        subcommands: [CryptoBenchCommand.self, TunnelBenchCommand.self]
     )
 }
 
@@ -72,5 +73,74 @@ struct CryptoBenchCommand: ParsableCommand {
             result.append(value)
         }
         return result
+    }
+}
+
+/// `fzctl bench tunnel`: throughput through real tunnels in network namespaces, against wireguard-go.
+struct TunnelBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tunnel",
+        abstract: "TCP/UDP throughput (iperf3) through fzctl<->fzctl, fzctl<->wireguard-go and "
+            + "wireguard-go<->wireguard-go tunnels in network namespaces, in one run (needs root)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Crypto backend for the fzctl sides: auto, sodium, swift, ...")
+    var crypto: String = "auto"
+
+    @Option(help: "Packet I/O backend for the fzctl sides.")
+    var io: String = "epoll"
+
+    @Option(help: "Comma-separated pairs: fzctl-fzctl, fzctl-wireguard-go, wireguard-go-wireguard-go.")
+    var pairs: String = "fzctl-fzctl,fzctl-wireguard-go,wireguard-go-wireguard-go"
+
+    @Option(help: "Comma-separated tests: tcp, udp.")
+    var tests: String = "tcp"
+
+    @Option(help: "Seconds per iperf3 test.")
+    var seconds: Int = 5
+
+    @Option(help: "Output: table or json (one array on stdout, nothing else).")
+    var format: String = "table"
+
+    func run() throws {
+        let context = try Runtime(global)
+        guard format == "table" || format == "json" else {
+            throw FZCtlError.invalidInput("--format '\(format)' is not an output format; use table or json")
+        }
+        guard (1...600).contains(seconds) else {
+            throw FZCtlError.invalidInput("--seconds must be between 1 and 600, got \(seconds)")
+        }
+        let testList = tests.split(separator: ",").map(String.init)
+        for test in testList where test != "tcp" && test != "udp" {
+            throw FZCtlError.invalidInput("--tests: '\(test)' is not a test; use tcp or udp")
+        }
+        let pairList = try TunnelBenchmark.parsePairs(pairs)
+        guard geteuid() == 0 else {
+            throw FZCtlError.invalidInput("bench tunnel needs root: it creates network namespaces and TUN devices")
+        }
+        for tool in ["ip", "wg", "wireguard-go", "iperf3", "ping"] where !Subprocess.available(tool) {
+            throw FZCtlError.invalidInput("bench tunnel needs \(tool); install it with ./scripts/setup")
+        }
+        let cryptoName = try CryptoSelection.resolve(crypto, logger: context.logger).name
+        let fzctlPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        let bench = TunnelBenchmark(fzctlPath: fzctlPath, crypto: cryptoName, io: io, seconds: seconds,
+                                    tests: testList)
+        var results: [TunnelBenchmark.Result] = []
+        for pair in pairList {
+            context.logger.info("measuring tunnel pair", metadata: ["pair": "\(pair.name)"])
+            do {
+                results += try bench.run(pair)
+            } catch {
+                throw FZCtlError.invalidInput("pair \(pair.name): \(error)")
+            }
+        }
+        if format == "json" {
+            FileOutput.standardOutput(TunnelBenchmark.json(results) + "\n")
+        } else {
+            FileOutput.standardOutput(TunnelBenchmark.table(results))
+        }
     }
 }

@@ -11,7 +11,7 @@ enum CryptoSelection {
             var metadata: Logger.Metadata = ["chosen": "\(calibration.chosen.name)",
                                              "implementation": "\(calibration.chosen.implementation)"]
             for m in calibration.measurements {
-                metadata["ns_per_seal_1420.\(m.backend)"] = "\(Int(m.nanosecondsPerSeal.rounded()))"
+                metadata["ns_per_seal_1420.\(m.backend)"] = .stringConvertible(Int(m.nanosecondsPerSeal.rounded()))
             }
             logger?.info("crypto backend chosen by calibration", metadata: metadata)
             return calibration.chosen

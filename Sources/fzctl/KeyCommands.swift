@@ -21,10 +21,13 @@ struct PubKeyCommand: ParsableCommand {
         abstract: "Read a base64 private key on stdin and print its public key (like `wg pubkey`)."
     )
 
+    @OptionGroup var global: GlobalOptions
+
     @Option(name: .long, help: "Crypto backend for the scalar multiplication: auto, sodium, swift, ...")
     var crypto: String?
 
     func run() throws {
+        let context = try Runtime(global)
         var input = ""
         while let line = readLine(strippingNewline: false) {
             input += line
@@ -40,7 +43,7 @@ struct PubKeyCommand: ParsableCommand {
         } catch {
             throw FZCtlError.invalidInput("stdin: \(error)")
         }
-        let info = try CryptoSelection.resolve(crypto ?? "auto")
+        let info = try CryptoSelection.resolve(crypto ?? "auto", logger: context.logger)
         FileOutput.standardOutput(publicKey(info.backend, PrivateKey(raw: key)).raw.base64 + "\n")
     }
 

@@ -1,0 +1,27 @@
+import CFZEpoll
+import Glibc
+
+/// Asks an ``EpollEventLoop`` to leave `run()` from any thread, through an `eventfd` the loop watches.
+///
+/// A class so the descriptor is closed only after the loop and every copy of the handle are gone, and can
+/// never name a reused descriptor.
+public final class EpollLoopStopHandle: Sendable {
+    /// The eventfd; immutable, so sharing it across threads is safe.
+    let fileDescriptor: Int32
+
+    init() throws(EpollIOError) {
+        let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard fd >= 0 else { throw .systemCall("eventfd", errno: errno) }
+        fileDescriptor = fd
+    }
+
+    deinit {
+        close(fileDescriptor)
+    }
+
+    /// Makes the loop return from `run()` (or `runOnce` return `false`) at its next wake-up, which this causes.
+    public func stop() {
+        var one: UInt64 = 1
+        _ = write(fileDescriptor, &one, MemoryLayout<UInt64>.size)
+    }
+}

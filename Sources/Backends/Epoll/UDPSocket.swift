@@ -1,0 +1,69 @@
+import CFZEpoll
+import DataPlane
+import Glibc
+
+/// One non-blocking UDP socket bound to one address, closed when released.
+final class UDPSocket {
+    /// The socket's file descriptor.
+    let fileDescriptor: Int32
+    /// The address the socket is bound to, with the port the kernel chose if 0 was asked for.
+    let localAddress: Endpoint
+
+    /// Opens a socket of `address`'s family and binds it. An IPv6 socket is made IPv6-only so an IPv4 socket can
+    /// share its port and IPv4 peers never show up as IPv4-mapped addresses. Reporting of each datagram's local
+    /// address (packet info) is turned on.
+    init(binding address: Endpoint, receiveBufferBytes: Int?, sendBufferBytes: Int?) throws(EpollIOError) {
+        let kind = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = socket(address.addressFamily, kind, Int32(IPPROTO_UDP))
+        guard fd >= 0 else {
+            throw .systemCall("socket(\(address.isIPv4 ? "AF_INET" : "AF_INET6"), SOCK_DGRAM)", errno: errno)
+        }
+        do throws(EpollIOError) {
+            if !address.isIPv4 {
+                try Self.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1, name: "setsockopt(IPV6_V6ONLY)")
+            }
+            if let bytes = receiveBufferBytes {
+                try Self.setOption(fd, SOL_SOCKET, SO_RCVBUF, Int32(clamping: bytes), name: "setsockopt(SO_RCVBUF)")
+            }
+            if let bytes = sendBufferBytes {
+                try Self.setOption(fd, SOL_SOCKET, SO_SNDBUF, Int32(clamping: bytes), name: "setsockopt(SO_SNDBUF)")
+            }
+            guard cfz_enable_packet_info(fd, address.addressFamily) == 0 else {
+                throw .systemCall(address.isIPv4 ? "setsockopt(IP_PKTINFO)" : "setsockopt(IPV6_RECVPKTINFO)",
+                                  errno: errno)
+            }
+            var storage = sockaddr_storage()
+            let bound = try withUnsafeMutableBytes(of: &storage) { raw throws(EpollIOError) -> Endpoint in
+                let length = address.write(to: raw.baseAddress!)
+                guard bind(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length) == 0 else {
+                    throw .systemCall("bind(\(address))", errno: errno)
+                }
+                var actualLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                guard getsockname(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &actualLength) == 0,
+                    let actual = Endpoint(sockaddr: raw.baseAddress!, length: actualLength)
+                else {
+                    throw .systemCall("getsockname", errno: errno)
+                }
+                return actual
+            }
+            fileDescriptor = fd
+            localAddress = bound
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    deinit {
+        close(fileDescriptor)
+    }
+
+    private static func setOption(
+        _ fd: Int32, _ level: Int32, _ option: Int32, _ value: Int32, name: String
+    ) throws(EpollIOError) {
+        var value = value
+        guard setsockopt(fd, level, option, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw .systemCall(name, errno: errno)
+        }
+    }
+}

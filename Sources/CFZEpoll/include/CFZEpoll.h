@@ -1,0 +1,86 @@
+#ifndef CFZEPOLL_H
+#define CFZEPOLL_H
+
+/*
+ * C helpers for the EpollIO backend: what Swift cannot import or call directly from glibc without
+ * _GNU_SOURCE (recvmmsg/sendmmsg, in_pktinfo/in6_pktinfo, GNU strerror_r), the CMSG_* macros, and the
+ * TUNSETIFF ioctl with its struct ifreq. _GNU_SOURCE is defined only inside CFZEpoll.c, never here, so
+ * the Swift side keeps glibc's default feature set.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <sys/eventfd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Layout-identical to glibc's `struct mmsghdr` (checked by a static assertion in CFZEpoll.c).
+struct cfz_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+
+/// `recvmmsg(2)` with no timeout. Returns the datagram count, or -1 with `errno` set.
+int cfz_recvmmsg(int fd, struct cfz_mmsghdr *messages, unsigned int count, int flags);
+
+/// `sendmmsg(2)`. Returns the number of messages sent, or -1 with `errno` set.
+int cfz_sendmmsg(int fd, struct cfz_mmsghdr *messages, unsigned int count, int flags);
+
+/// Bytes of control buffer one received datagram needs: a packet-info message and a GRO segment size.
+size_t cfz_receive_control_space(void);
+
+/// Bytes of control buffer one sent datagram needs: a packet-info message and a GSO segment size.
+size_t cfz_send_control_space(void);
+
+/// What the control messages of one received datagram said.
+struct cfz_receive_control {
+    /// The destination address of the datagram (4 bytes for IPv4 in network order, or 16 for IPv6).
+    uint8_t destination[16];
+    /// `AF_INET` or `AF_INET6` when `destination` is set, else 0.
+    int destination_family;
+    /// The interface index the datagram arrived on, or 0.
+    unsigned int interface_index;
+    /// The GRO segment size, or 0 when the datagram was not coalesced.
+    int segment_size;
+};
+
+/// Reads the packet-info and `UDP_GRO` control messages from `message` into `out`.
+void cfz_parse_receive_control(const struct msghdr *message, struct cfz_receive_control *out);
+
+/// Writes the control messages for one datagram to send into `control` (of `capacity` bytes):
+/// a packet-info message choosing the source address when `source` is not NULL (4 bytes for `AF_INET`,
+/// 16 for `AF_INET6`), and a `UDP_SEGMENT` message when `segment_size` is not 0.
+/// Returns the control length to store in `msg_controllen` (0 when there is nothing to send), or -1 if
+/// `capacity` is too small.
+long cfz_build_send_control(
+    void *control, size_t capacity, int family, const uint8_t *source, uint16_t segment_size);
+
+/// Turns on reporting of the destination address (`IP_PKTINFO` or `IPV6_RECVPKTINFO`) for `family`.
+/// Returns 0, or -1 with `errno` set.
+int cfz_enable_packet_info(int fd, int family);
+
+/// Size of an interface name buffer, including the terminating NUL (`IFNAMSIZ`).
+#define CFZ_INTERFACE_NAME_SIZE 16
+
+/// Opens `/dev/net/tun` non-blocking and close-on-exec, and attaches it to the TUN interface `name`
+/// (`IFF_TUN | IFF_NO_PI`), creating the interface if needed. An empty `name` lets the kernel pick one.
+/// The interface name the kernel used is written to `actual_name` (`CFZ_INTERFACE_NAME_SIZE` bytes).
+/// Returns the file descriptor, or -1 with `errno` set; `*failed_call` then names the failing call.
+int cfz_tun_open(const char *name, char *actual_name, const char **failed_call);
+
+/// The message for `error_number` (GNU `strerror_r`, safe from any thread).
+const char *cfz_strerror(int error_number, char *buffer, size_t capacity);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,48 @@
+/// Where one packet (or one run of equal-size packets) lies in a pool buffer, and where it came from or goes.
+///
+/// Plain data (no references), so copying one is a copy of bytes. Describes, never holds, the bytes: `length`
+/// bytes starting `offset` bytes into `buffer`. The bytes in front of `offset` and after `offset + length` are
+/// free for the core to grow the packet in place (headroom and tailroom). For a datagram received, `source` is
+/// the peer and `destination` the local address it arrived on (when the backend knows it); for a datagram to
+/// send, `destination` is required and `source`, when set, chooses the local address. TUN packets carry no
+/// addresses. A `segmentSize` above 0 says the bytes are several packets of that size back to back, the last
+/// possibly shorter (UDP GRO on receive, GSO on send, TUN offloads).
+public struct PacketDescriptor: Sendable {
+    /// The pool buffer that holds the bytes.
+    public var buffer: PacketBufferID
+    /// Where the packet starts, in bytes from the start of the buffer.
+    public var offset: Int
+    /// The packet's length in bytes.
+    public var length: Int
+    /// Size of each coalesced segment, or 0 for a single packet.
+    public var segmentSize: Int
+    /// The sender of a received datagram. On a datagram to send, only the address counts: it picks the local
+    /// address to send from (the port is always the socket's).
+    public var source: Endpoint?
+    /// The peer to send a datagram to, or the local address and port a datagram arrived on.
+    public var destination: Endpoint?
+
+    /// A descriptor of `length` bytes at `offset` in `buffer`.
+    @inlinable
+    public init(
+        buffer: PacketBufferID,
+        offset: Int,
+        length: Int,
+        segmentSize: Int = 0,
+        source: Endpoint? = nil,
+        destination: Endpoint? = nil
+    ) {
+        self.buffer = buffer
+        self.offset = offset
+        self.length = length
+        self.segmentSize = segmentSize
+        self.source = source
+        self.destination = destination
+    }
+
+    /// How many packets the bytes stand for: 1, or the number of segments.
+    public var packetCount: Int {
+        guard segmentSize > 0, length > 0 else { return 1 }
+        return (length + segmentSize - 1) / segmentSize
+    }
+}

@@ -1,0 +1,60 @@
+/// The engine's state for one peer: keys, handshake, keypairs, timers, staged packets and statistics.
+///
+/// A class so the allowed-IPs table and the receiver-index table can point at it directly; it is made
+/// when the peer is added, not per packet.
+final class PeerState<Backend: CryptoBackend> {
+    typealias PeerKeypair = Keypair<Backend.Cipher>
+
+    let publicKey: PublicKey
+    var presharedKey: PresharedKey
+    /// `DH(S_priv, S_pub_peer)`, computed once per private key: both roles need it in every handshake.
+    var staticShared: Key32?
+    var endpoint: Endpoint?
+    var persistentKeepalive: Duration?
+    var cookies: CookieGenerator
+    var isRemoved = false
+
+    // Handshake state.
+    var handshake: InitiatorHandshake?
+    /// The newest timestamp accepted in an initiation from this peer.
+    var latestTimestamp: TAI64N?
+    var lastInitiationConsumed: MonotonicInstant?
+    var lastInitiationSent: MonotonicInstant?
+    var handshakeStarted: MonotonicInstant?
+
+    // Keypairs.
+    var current: PeerKeypair?
+    var previous: PeerKeypair?
+    var next: PeerKeypair?
+
+    // Timers (nil when not armed).
+    var retransmitDeadline: MonotonicInstant?
+    var keepaliveDeadline: MonotonicInstant?
+    var newHandshakeDeadline: MonotonicInstant?
+    var zeroKeysDeadline: MonotonicInstant?
+    var persistentKeepaliveDeadline: MonotonicInstant?
+
+    /// Packets waiting for a session, oldest first.
+    var staged: [[UInt8]] = []
+    /// Whether a flush of `staged` is already in the outbox.
+    var flushQueued = false
+
+    // Statistics.
+    var lastHandshake: WallClockTime?
+    var receivedBytes: UInt64 = 0
+    var sentBytes: UInt64 = 0
+
+    init(configuration: WireGuardPeerConfiguration) {
+        publicKey = configuration.publicKey
+        presharedKey = configuration.presharedKey
+        endpoint = configuration.endpoint
+        persistentKeepalive = configuration.persistentKeepalive
+        cookies = CookieGenerator(peerPublicKey: configuration.publicKey)
+    }
+
+    /// The earliest armed timer.
+    var nextDeadline: MonotonicInstant? {
+        [retransmitDeadline, keepaliveDeadline, newHandshakeDeadline, zeroKeysDeadline,
+         persistentKeepaliveDeadline].compactMap { $0 }.min()
+    }
+}

@@ -1,0 +1,234 @@
+/// A WireGuard interface as a pure state machine: peers, handshakes, sessions, timers and cryptokey
+/// routing, with no I/O, clock or threads (sans-IO).
+///
+/// The driver feeds it datagrams from the network (`handleDatagram`), IP packets from the TUN device
+/// (`encapsulate`) and the time (`updateTimers`), then polls `nextDatagram` until it returns nil and sleeps
+/// until `nextDeadline`. Transport data is encrypted and decrypted in place in the caller's buffers, so
+/// the data path does not allocate; handshakes, staged packets and configuration may. Generic over the
+/// crypto backend so the per-packet code is specialized for it.
+public final class WireGuardDevice<Backend: CryptoBackend> {
+    typealias Peer = PeerState<Backend>
+
+    /// Timing and size constants.
+    public let configuration: WireGuardConfiguration
+    /// Counters of dropped inputs by reason.
+    public internal(set) var drops = WireGuardDropCounters()
+    /// Force "under load" (MAC2 and cookies required for every handshake), e.g. when the driver's own
+    /// queues are deep; the device is also under load whenever the handshake rate limit is exhausted.
+    public var isUnderLoadOverride = false
+
+    /// Our static private key, nil until set.
+    public private(set) var privateKey: PrivateKey?
+    /// Our static public key, derived from `privateKey`.
+    public private(set) var publicKey: PublicKey?
+
+    /// `HASH(HASH(C_i || IDENTIFIER) || our public key)`: the responder's starting hash.
+    var responderInitialHash = Key32(bytes: .zero)
+    var cookieChecker: CookieChecker?
+    var peers: [PublicKey: Peer] = [:]
+    var allowedIPs = AllowedIPs<Peer>()
+    var indices: [UInt32: IndexEntry<Backend>] = [:]
+    var outbox: [OutboxItem<Backend>] = []
+    var outboxHead = 0
+    var rateLimiter: HandshakeRateLimiter
+    var random: any RandomNumberGenerator
+
+    /// A device with no peers.
+    ///
+    /// - Parameters:
+    ///   - privateKey: the interface key; may be set later with `setPrivateKey`.
+    ///   - configuration: protocol constants, the paper's by default.
+    ///   - random: the source of ephemeral keys, receiver indices, cookie secrets and jitter. Production
+    ///     passes a CSPRNG; tests pass a seeded generator to be deterministic.
+    public init(privateKey: PrivateKey?, configuration: WireGuardConfiguration = WireGuardConfiguration(),
+                random: any RandomNumberGenerator) {
+        self.configuration = configuration
+        self.random = random
+        rateLimiter = HandshakeRateLimiter(ratePerSecond: configuration.handshakesPerSecond,
+                                           burst: configuration.handshakeBurst)
+        if let privateKey { setPrivateKey(privateKey) }
+    }
+
+    /// Replaces the interface key: every session and handshake ends, and a peer with our new public key
+    /// is removed, as `wg set private-key` does.
+    public func setPrivateKey(_ key: PrivateKey) {
+        let clamped = key.clamped
+        let ownPublic = Backend.publicKey(for: clamped)
+        privateKey = clamped
+        publicKey = ownPublic
+        responderInitialHash = Noise.mixHash(Noise.initialHash, ownPublic.raw)
+        cookieChecker = CookieChecker(publicKey: ownPublic)
+        if peers[ownPublic] != nil { removePeer(ownPublic) }
+        for peer in peers.values {
+            clearSessions(peer)
+            peer.staticShared = try? Backend.sharedSecret(privateKey: clamped, publicKey: peer.publicKey).raw
+        }
+    }
+
+    // MARK: - Peers
+
+    /// Adds a peer.
+    public func addPeer(_ peerConfiguration: WireGuardPeerConfiguration) throws(WireGuardConfigurationError) {
+        let key = peerConfiguration.publicKey
+        guard peers[key] == nil else { throw .duplicatePeer(key) }
+        guard key != publicKey else { throw .ownPublicKey }
+        let peer = Peer(configuration: peerConfiguration)
+        if let privateKey {
+            peer.staticShared = try? Backend.sharedSecret(privateKey: privateKey, publicKey: key).raw
+        }
+        peers[key] = peer
+        for network in peerConfiguration.allowedIPs { allowedIPs.insert(network, value: peer) }
+        // Like the kernel, a persistent keepalive fires as soon as the peer is configured.
+        if peer.persistentKeepalive != nil { peer.persistentKeepaliveDeadline = MonotonicInstant(nanoseconds: 0) }
+    }
+
+    /// Changes a peer's preshared key, allowed IPs (replaced), endpoint and persistent keepalive;
+    /// sessions are kept.
+    public func updatePeer(_ peerConfiguration: WireGuardPeerConfiguration) throws(WireGuardConfigurationError) {
+        guard let peer = peers[peerConfiguration.publicKey] else { throw .unknownPeer(peerConfiguration.publicKey) }
+        peer.presharedKey = peerConfiguration.presharedKey
+        if let endpoint = peerConfiguration.endpoint { peer.endpoint = endpoint }
+        let wasKeepingAlive = peer.persistentKeepalive != nil
+        peer.persistentKeepalive = peerConfiguration.persistentKeepalive
+        if peer.persistentKeepalive == nil {
+            peer.persistentKeepaliveDeadline = nil
+        } else if !wasKeepingAlive {
+            peer.persistentKeepaliveDeadline = MonotonicInstant(nanoseconds: 0)
+        }
+        allowedIPs.removeAll(routedTo: peer)
+        for network in peerConfiguration.allowedIPs { allowedIPs.insert(network, value: peer) }
+    }
+
+    /// Removes a peer with its sessions, staged packets and routes; returns whether it existed.
+    @discardableResult
+    public func removePeer(_ key: PublicKey) -> Bool {
+        guard let peer = peers.removeValue(forKey: key) else { return false }
+        clearSessions(peer)
+        peer.staged.removeAll()
+        peer.isRemoved = true
+        allowedIPs.removeAll(routedTo: peer)
+        return true
+    }
+
+    /// The public keys of all peers.
+    public var peerPublicKeys: [PublicKey] { Array(peers.keys) }
+
+    /// What `wg show` reports for a peer, or nil if there is no such peer.
+    public func statistics(for key: PublicKey, now: MonotonicInstant) -> WireGuardPeerStatistics? {
+        guard let peer = peers[key] else { return nil }
+        return WireGuardPeerStatistics(
+            publicKey: key, endpoint: peer.endpoint, lastHandshake: peer.lastHandshake,
+            receivedBytes: peer.receivedBytes, sentBytes: peer.sentBytes,
+            persistentKeepalive: peer.persistentKeepalive, allowedIPs: allowedIPs.networks(routedTo: peer),
+            stagedPackets: peer.staged.count, hasSession: usableSendKeypair(peer, now: now) != nil)
+    }
+
+    /// The peer that `address` routes to by the allowed-IPs table.
+    public func peer(routing address: IPAddress) -> PublicKey? {
+        allowedIPs.lookup(address)?.publicKey
+    }
+
+    // MARK: - Output
+
+    /// Writes the next pending datagram (handshake message, cookie reply, keepalive or flushed staged
+    /// packet) at the start of `buffer` and returns its size and destination, or nil when none is left.
+    ///
+    /// `buffer` should hold the largest staged packet plus 48 bytes (header, padding, tag); a staged
+    /// packet that does not fit is dropped and counted.
+    public func nextDatagram(into buffer: UnsafeMutableRawBufferPointer, now: WireGuardTime) -> WireGuardDatagram? {
+        while outboxHead < outbox.count {
+            switch outbox[outboxHead] {
+            case .message(let bytes, let endpoint, let peer):
+                outboxHead += 1
+                if peer?.isRemoved == true { continue }
+                guard bytes.count <= buffer.count else {
+                    drops.record(.insufficientBufferSpace)
+                    continue
+                }
+                bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                return WireGuardDatagram(count: bytes.count, endpoint: endpoint)
+            case .keepalive(let peer):
+                outboxHead += 1
+                guard !peer.isRemoved, let endpoint = peer.endpoint,
+                      let keypair = usableSendKeypair(peer, now: now.monotonic),
+                      buffer.count >= TransportDataLayout.minimumSize else { continue }
+                let range = seal(keypair, buffer: buffer, payload: TransportDataLayout.headerSize..<16, padded: 0)
+                didSend(peer, keypair: keypair, bytes: range.count, isData: false, now: now)
+                return WireGuardDatagram(count: range.count, endpoint: endpoint)
+            case .flush(let peer):
+                guard !peer.isRemoved, !peer.staged.isEmpty, let endpoint = peer.endpoint,
+                      let keypair = usableSendKeypair(peer, now: now.monotonic) else {
+                    peer.flushQueued = false
+                    outboxHead += 1
+                    continue
+                }
+                let packet = peer.staged.removeFirst()
+                if peer.staged.isEmpty {
+                    peer.flushQueued = false
+                    outboxHead += 1
+                }
+                let header = TransportDataLayout.headerSize
+                let padded = paddedLength(packet.count)
+                guard header + padded + TransportDataLayout.tagSize <= buffer.count else {
+                    drops.record(.insufficientBufferSpace)
+                    continue
+                }
+                packet.withUnsafeBytes {
+                    (buffer.baseAddress! + header).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+                }
+                let range = seal(keypair, buffer: buffer, payload: header..<(header + packet.count), padded: padded)
+                didSend(peer, keypair: keypair, bytes: range.count, isData: true, now: now)
+                return WireGuardDatagram(count: range.count, endpoint: endpoint)
+            }
+        }
+        outbox.removeAll(keepingCapacity: true)
+        outboxHead = 0
+        return nil
+    }
+
+    /// Whether `nextDatagram` has something to return.
+    public var hasPendingDatagrams: Bool { outboxHead < outbox.count }
+
+    /// The earliest time `updateTimers` has work to do, or nil if no timer is armed.
+    public var nextDeadline: MonotonicInstant? {
+        var earliest: MonotonicInstant?
+        for peer in peers.values {
+            if let deadline = peer.nextDeadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
+        }
+        return earliest
+    }
+
+    func enqueue(_ item: OutboxItem<Backend>) {
+        outbox.append(item)
+    }
+
+    // MARK: - Helpers
+
+    /// A fresh random receiver index not in use.
+    func newLocalIndex() -> UInt32 {
+        while true {
+            let candidate = UInt32(truncatingIfNeeded: random.next())
+            if indices[candidate] == nil { return candidate }
+        }
+    }
+
+    /// Forgets every keypair and the handshake in progress of `peer`.
+    func clearSessions(_ peer: Peer) {
+        retire(peer.current)
+        retire(peer.previous)
+        retire(peer.next)
+        peer.current = nil
+        peer.previous = nil
+        peer.next = nil
+        if let handshake = peer.handshake { indices[handshake.localIndex] = nil }
+        peer.handshake = nil
+    }
+
+    /// Removes a keypair's receiver index so its packets are no longer accepted.
+    func retire(_ keypair: Keypair<Backend.Cipher>?) {
+        guard let keypair else { return }
+        if case .keypair(_, let registered) = indices[keypair.localIndex], registered === keypair {
+            indices[keypair.localIndex] = nil
+        }
+    }
+}

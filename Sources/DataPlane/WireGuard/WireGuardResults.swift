@@ -1,0 +1,57 @@
+/// What became of a datagram from the network.
+public enum WireGuardInboundResult: Equatable, Sendable {
+    /// An authenticated IP packet for the TUN device, decrypted in place at `range` of the caller's buffer.
+    case packet(range: Range<Int>, peer: PublicKey)
+    /// An authenticated keepalive: nothing to deliver.
+    case keepalive(peer: PublicKey)
+    /// A handshake or cookie message was accepted; replies, keepalives or flushed packets may now be
+    /// waiting in `nextDatagram`.
+    case handshakeProcessed
+    /// Nothing to deliver; the reason was counted.
+    case dropped(WireGuardDropReason)
+}
+
+/// What became of an IP packet from the TUN device.
+public enum WireGuardOutboundResult: Equatable, Sendable {
+    /// Encrypted in place: send `range` of the caller's buffer to `endpoint`.
+    case send(range: Range<Int>, endpoint: Endpoint)
+    /// No usable session: the packet was copied into the peer's queue and a handshake may have been
+    /// started; poll `nextDatagram`.
+    case staged(peer: PublicKey)
+    /// Not sent; the reason was counted.
+    case dropped(WireGuardDropReason)
+}
+
+/// A datagram written by `nextDatagram`: its length from the start of the buffer and where it goes.
+public struct WireGuardDatagram: Equatable, Sendable {
+    /// Bytes written at the start of the caller's buffer.
+    public var count: Int
+    /// The destination.
+    public var endpoint: Endpoint
+}
+
+/// Why a configuration call was refused.
+public enum WireGuardConfigurationError: Error, Equatable, Sendable {
+    /// A peer with this public key already exists.
+    case duplicatePeer(PublicKey)
+    /// No peer has this public key.
+    case unknownPeer(PublicKey)
+    /// The peer's public key is our own.
+    case ownPublicKey
+}
+
+/// A pending output of the device, waiting for `nextDatagram`.
+enum OutboxItem<Backend: CryptoBackend> {
+    /// A finished handshake or cookie message.
+    case message([UInt8], Endpoint, PeerState<Backend>?)
+    /// A keepalive, encrypted when polled.
+    case keepalive(PeerState<Backend>)
+    /// The peer's staged packets, encrypted one per poll.
+    case flush(PeerState<Backend>)
+}
+
+/// What a receiver index in a message from the network refers to.
+enum IndexEntry<Backend: CryptoBackend> {
+    case handshake(PeerState<Backend>)
+    case keypair(PeerState<Backend>, Keypair<Backend.Cipher>)
+}

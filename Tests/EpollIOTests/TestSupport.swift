@@ -1,0 +1,61 @@
+import DataPlane
+import EpollIO
+import Glibc
+
+/// Helpers shared by the epoll backend tests.
+enum TestSupport {
+    /// A backend with UDP sockets on `addresses` (port 0) and a small pool.
+    static func makeIO(_ addresses: [Endpoint], bufferCount: Int = 256, batchSize: Int = 32) throws
+        -> EpollPacketIO
+    {
+        try EpollPacketIO(
+            configuration: .init(udpAddresses: addresses, bufferCount: bufferCount, batchSize: batchSize))
+    }
+
+    /// Appends a datagram with `payload` to `destination` to `batch`.
+    static func appendDatagram(_ payload: [UInt8], to destination: Endpoint, in batch: inout PacketBatch) {
+        guard let index = batch.appendNewBuffer() else { fatalError("pool or batch is full") }
+        batch[index].length = payload.count
+        batch[index].destination = destination
+        payload.withUnsafeBytes { batch.bytes(at: index).copyMemory(from: $0) }
+    }
+
+    /// A payload whose bytes identify datagram `number`.
+    static func payload(_ number: Int, length: Int = 100) -> [UInt8] {
+        (0..<length).map { UInt8(truncatingIfNeeded: number &* 31 &+ $0) }
+    }
+
+    /// Receives on `channel` until `expected` entries are in `batch` or about one second has passed.
+    static func receive<Channel: PacketChannel>(
+        _ expected: Int, from channel: Channel, into batch: inout PacketBatch
+    ) throws(Channel.Failure) {
+        var attempts = 0
+        while batch.count < expected && attempts < 1000 {
+            if try channel.receive(into: &batch) == 0 {
+                attempts += 1
+                usleep(1000)
+            }
+        }
+    }
+
+    /// The bytes of entry `index` as an array.
+    static func bytes(_ batch: borrowing PacketBatch, at index: Int) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(batch.bytes(at: index)))
+    }
+}
+
+extension Endpoint {
+    /// `127.0.0.1` with `port`.
+    static func ipv4Loopback(port: UInt16) -> Endpoint { Endpoint(address: .v4(IPv4Address(127, 0, 0, 1)), port: port) }
+    /// `::1` with `port`.
+    static func ipv6Loopback(port: UInt16) -> Endpoint {
+        Endpoint(address: .v6(IPv6Address(high: 0, low: 1)), port: port)
+    }
+    /// `0.0.0.0` with `port`.
+    static func ipv4Any(port: UInt16) -> Endpoint { Endpoint(address: .v4(IPv4Address(value: 0)), port: port) }
+    /// `4` or `6`.
+    var ipVersion: Int {
+        if case .v4 = address { return 4 }
+        return 6
+    }
+}

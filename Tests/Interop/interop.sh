@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Interop check between `fzctl up` (side A) and Debian's wireguard-go configured with `wg` (side B),
+# each in a network namespace this script creates and removes, joined by a veth pair.
+#
+#   interop.sh [--a fzctl|wireguard-go] [--fzctl PATH] [--crypto NAME] [--io NAME] [--psk]
+#              [--initiator a|b] [--bytes N]
+#
+# Checks, in order: the handshake (initiated by --initiator; the other side has no endpoint and must
+# learn it from the handshake), ping both ways over the IPv4 and IPv6 inner addresses, and a TCP
+# transfer of --bytes from A to B whose SHA-256 must match on both ends. Prints one "PASS ..." line at
+# the end, or "FAIL: reason" and exits 1. Traffic stays inside the two namespaces.
+set -euo pipefail
+umask 077
+
+A_KIND=fzctl
+FZCTL=""
+CRYPTO=auto
+IO=epoll
+PSK=0
+INITIATOR=a
+BYTES=$((100 * 1024 * 1024))
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --a) A_KIND=$2; shift 2 ;;
+        --fzctl) FZCTL=$2; shift 2 ;;
+        --crypto) CRYPTO=$2; shift 2 ;;
+        --io) IO=$2; shift 2 ;;
+        --psk) PSK=1; shift ;;
+        --initiator) INITIATOR=$2; shift 2 ;;
+        --bytes) BYTES=$2; shift 2 ;;
+        *) echo "FAIL: unknown argument $1"; exit 2 ;;
+    esac
+done
+HERE=$(cd "$(dirname "$0")" && pwd)
+[ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root for network namespaces and TUN devices"; exit 1; }
+for tool in wireguard-go wg ip ping python3; do
+    command -v "$tool" >/dev/null || { echo "FAIL: $tool is not installed (run ./scripts/setup)"; exit 1; }
+done
+
+ID=$$
+NSA=fzia$ID NSB=fzib$ID
+IFA=fza$ID IFB=fzb$ID
+WORK=$(mktemp -d /tmp/fz-interop.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    sleep 0.2
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    ip netns del "$NSA" 2>/dev/null || true
+    ip netns del "$NSB" 2>/dev/null || true
+    rm -f "/var/run/wireguard/$IFA.sock" "/var/run/wireguard/$IFB.sock"
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL: $*"
+    for log in "$WORK"/*.log; do [ -f "$log" ] && { echo "--- $log"; tail -20 "$log"; }; done
+    exit 1
+}
+
+ip netns add "$NSA"
+ip netns add "$NSB"
+ip link add "v$IFA" type veth peer name "v$IFB"
+ip link set "v$IFA" netns "$NSA"
+ip link set "v$IFB" netns "$NSB"
+ip -n "$NSA" addr add 10.201.0.1/24 dev "v$IFA"
+ip -n "$NSB" addr add 10.201.0.2/24 dev "v$IFB"
+for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
+ip -n "$NSA" link set "v$IFA" up
+ip -n "$NSB" link set "v$IFB" up
+
+KEY_A=$(wg genkey); KEY_B=$(wg genkey)
+PUB_A=$(echo "$KEY_A" | wg pubkey); PUB_B=$(echo "$KEY_B" | wg pubkey)
+PSK_LINE=""; PSK_FILE=/dev/null
+if [ "$PSK" = 1 ]; then
+    wg genpsk > "$WORK/psk"; PSK_FILE="$WORK/psk"; PSK_LINE="PresharedKey = $(cat "$WORK/psk")"
+fi
+ENDPOINT_A_LINE=""; [ "$INITIATOR" = a ] && ENDPOINT_A_LINE="Endpoint = 10.201.0.2:51820"
+
+cat > "$WORK/a.conf" <<CONF
+[Interface]
+PrivateKey = $KEY_A
+ListenPort = 51820
+Address = 10.202.0.1/24, fd00:202::1/64
+MTU = 1420
+
+[Peer]
+PublicKey = $PUB_B
+$PSK_LINE
+AllowedIPs = 10.202.0.2/32, fd00:202::2/128
+$ENDPOINT_A_LINE
+CONF
+
+# Side B: wireguard-go configured with wg.
+ip netns exec "$NSB" env WG_PROCESS_FOREGROUND=1 wireguard-go "$IFB" > "$WORK/b.log" 2>&1 &
+PIDS+=($!)
+# Side A.
+if [ "$A_KIND" = fzctl ]; then
+    [ -x "$FZCTL" ] || fail "--fzctl must name the built fzctl binary"
+    ip netns exec "$NSA" "$FZCTL" up "$WORK/a.conf" --interface "$IFA" --crypto "$CRYPTO" --io "$IO" \
+        > "$WORK/a.log" 2>&1 &
+    PIDS+=($!)
+else
+    ip netns exec "$NSA" env WG_PROCESS_FOREGROUND=1 wireguard-go "$IFA" > "$WORK/a.log" 2>&1 &
+    PIDS+=($!)
+fi
+for _ in $(seq 50); do
+    [ -S "/var/run/wireguard/$IFB.sock" ] && ip -n "$NSA" link show "$IFA" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+ip -n "$NSA" link show "$IFA" >/dev/null 2>&1 || fail "side A ($A_KIND) did not create $IFA"
+
+B_ENDPOINT=(); [ "$INITIATOR" = b ] && B_ENDPOINT=(endpoint 10.201.0.1:51820)
+ip netns exec "$NSB" wg set "$IFB" private-key <(echo "$KEY_B") listen-port 51820 \
+    peer "$PUB_A" preshared-key "$PSK_FILE" allowed-ips 10.202.0.1/32,fd00:202::1/128 "${B_ENDPOINT[@]}"
+ip -n "$NSB" addr add 10.202.0.2/24 dev "$IFB"
+ip -n "$NSB" addr add fd00:202::2/64 dev "$IFB"
+ip -n "$NSB" link set "$IFB" mtu 1420 up
+
+if [ "$A_KIND" != fzctl ]; then
+    grep -v '^Address\|^MTU\|^$' "$WORK/a.conf" > "$WORK/a.wg"
+    ip netns exec "$NSA" wg setconf "$IFA" "$WORK/a.wg"
+    ip -n "$NSA" addr add 10.202.0.1/24 dev "$IFA"
+    ip -n "$NSA" addr add fd00:202::1/64 dev "$IFA"
+    ip -n "$NSA" link set "$IFA" mtu 1420 up
+fi
+
+if [ "$INITIATOR" = a ]; then FIRST=$NSA; FIRST_TARGET=10.202.0.2; else FIRST=$NSB; FIRST_TARGET=10.202.0.1; fi
+# IPv6 duplicate address detection can hold the inner addresses for a moment.
+ok=0
+for _ in $(seq 20); do
+    if ip netns exec "$FIRST" ping -c 1 -W 1 "$FIRST_TARGET" >/dev/null 2>&1; then ok=1; break; fi
+done
+[ $ok = 1 ] || fail "no reply to the first ping from the initiator ($INITIATOR): no handshake"
+ip netns exec "$NSB" wg show "$IFB" latest-handshakes | grep -q "$PUB_A"$'\t''[1-9]' \
+    || fail "wireguard-go reports no handshake with A"
+
+for target in "$NSA 10.202.0.2" "$NSB 10.202.0.1" "$NSA fd00:202::2" "$NSB fd00:202::1"; do
+    set -- $target
+    ok=0
+    for _ in $(seq 10); do
+        if ip netns exec "$1" ping -c 3 -i 0.2 -W 1 "$2" >/dev/null 2>&1; then ok=1; break; fi
+        sleep 0.3
+    done
+    [ $ok = 1 ] || fail "ping from $1 to $2 failed"
+done
+
+ip netns exec "$NSB" timeout 150 python3 "$HERE/tcp_verify.py" serve 10.202.0.2 5201 "$BYTES" > "$WORK/recv.out" &
+SERVER=$!
+sleep 0.5
+START=$(date +%s.%N)
+ip netns exec "$NSA" timeout 150 python3 "$HERE/tcp_verify.py" send 10.202.0.2 5201 "$BYTES" > "$WORK/send.out" \
+    || fail "TCP sender failed"
+wait $SERVER || fail "TCP receiver failed"
+END=$(date +%s.%N)
+[ "$(cat "$WORK/send.out")" = "$(cat "$WORK/recv.out")" ] \
+    || fail "TCP content differs: sent $(cat "$WORK/send.out"), received $(cat "$WORK/recv.out")"
+RATE=$(python3 -c "print(f'{$BYTES * 8 / ($END - $START) / 1e9:.2f}')")
+echo "PASS a=$A_KIND crypto=$CRYPTO io=$IO psk=$PSK initiator=$INITIATOR: handshake, ping v4/v6 both ways," \
+    "$BYTES bytes TCP verified ($(cut -d' ' -f2 "$WORK/recv.out" | cut -c1-16)..., $RATE Gbit/s)"
