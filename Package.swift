@@ -49,11 +49,13 @@ let package = Package(
         ),
         .target(name: "CFZEpoll", path: "Sources/CFZEpoll"),
         .target(name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll"], path: "Sources/Backends/Epoll"),
+        .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
+        .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig"]),
         .target(name: "LogHandlers", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "fzctl",
             dependencies: [
-                "DataPlane", "Crypto", "LogHandlers",
+                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "Tunnel", "WireGuardConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,6 +68,7 @@ let package = Package(
             dependencies: ["LogHandlers", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "FzctlTests", dependencies: ["fzctl"]),
+        .testTarget(name: "WireGuardConfigTests", dependencies: ["WireGuardConfig", "DataPlane"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,7 +29,8 @@ struct BackendsCommand: ParsableCommand {
         out += "  auto picks: \(calibration.chosen.name) (\(calibration.chosen.implementation));"
         out += " 1420-byte seal: \(figures)\n"
         out += "\npacket I/O backends (--io):\n"
-        out += "  none in this build yet: the epoll and io-uring drivers arrive with the tunnel\n"
+        out += "  \("epoll".padding(16))\("recvmmsg/sendmmsg, TUN, timerfd".padding(36))available\n"
+        out += "  auto picks: epoll (the only packet I/O backend in this build)\n"
         context.logger.debug("listed backends", metadata: ["auto": "\(calibration.chosen.name)"])
         FileOutput.standardOutput(out)
     }

@@ -15,33 +15,84 @@ enum Subprocess {
         }
     }
 
-    /// Runs `command` to completion and returns its stdout; throws with its stderr when it fails.
+    /// Runs `command` to completion and returns its stdout; throws with its output when it fails.
+    ///
+    /// Uses `posix_spawnp` and pipes directly rather than Foundation's `Process`, whose run-loop plumbing
+    /// needs a working loopback interface (not a given in a fresh network namespace).
     @discardableResult
     static func run(_ command: [String], stdin: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        let errorData = LockedBox<Data>(Data())
-        let reader = Thread { errorData.value = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
-        let stdout = String(decoding: output, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw Failure(command: command, status: process.terminationStatus,
-                          output: String(decoding: errorData.value, as: UTF8.self) + stdout)
+        var outPipe: [Int32] = [0, 0]
+        var inPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        guard pipe(&outPipe) == 0, pipe(&inPipe) == 0, pipe(&errPipe) == 0 else {
+            throw Failure(command: command, status: -1, output: "pipe failed: errno \(errno)")
         }
-        return stdout
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for fd in [outPipe[0], outPipe[1], inPipe[0], inPipe[1], errPipe[0], errPipe[1]] {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
+        // The child gets default signal dispositions and an empty mask, whatever `fzctl up` blocked.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, command[0], &actions, &attributes, &argv, environ)
+        close(outPipe[1])
+        close(inPipe[0])
+        close(errPipe[1])
+        guard spawned == 0 else {
+            close(outPipe[0])
+            close(inPipe[1])
+            close(errPipe[0])
+            throw Failure(command: command, status: -1, output: String(cString: strerror(spawned)))
+        }
+        if let stdin {
+            var bytes = Array(stdin.utf8)
+            _ = bytes.withUnsafeMutableBytes { write(inPipe[1], $0.baseAddress, $0.count) }
+        }
+        close(inPipe[1])
+        // The tools run here write little to stderr, so reading stdout to its end first cannot deadlock.
+        let output = readAll(outPipe[0])
+        let errors = readAll(errPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = String(decoding: output, as: UTF8.self)
+        let exited = (status & 0x7f) == 0
+        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard code == 0 else {
+            throw Failure(command: command, status: code, output: String(decoding: errors, as: UTF8.self) + text)
+        }
+        return text
+    }
+
+    /// Reads `fd` to its end and closes it.
+    static func readAll(_ fd: Int32) -> [UInt8] {
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            output.append(contentsOf: chunk[0..<n])
+        }
+        close(fd)
+        return output
     }
 
     /// Starts `command` in the background with its output going to `logPath`.

@@ -173,4 +173,25 @@ import Testing
         }
         #expect(result.stderr.contains("\"backend\""))
     }
+
+    @Test("up names the file, line and problem of a bad config and exits non-zero")
+    func upRejectsBadConfig() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fz-up-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("wg9.conf").path
+        try "[Interface]\nPrivateKey = \(String(repeating: "A", count: 43))=\n\n[Peer]\nPublicKey = nope\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try FzctlRunner.fzctl(["up", path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("wg9.conf:5"), "\(result.stderr)")
+        #expect(result.stderr.contains("PublicKey"))
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+
+        let missing = try FzctlRunner.fzctl(["up", directory.appendingPathComponent("absent.conf").path])
+        #expect(missing.status != 0 && missing.stderr.contains("absent.conf"))
+
+        let badIO = try FzctlRunner.fzctl(["up", path, "--io", "carrier-pigeon"])
+        #expect(badIO.status != 0)
+    }
 }

@@ -145,6 +145,22 @@ for target in "$NSA 10.202.0.2" "$NSB 10.202.0.1" "$NSA fd00:202::2" "$NSB fd00:
     [ $ok = 1 ] || fail "ping from $1 to $2 failed"
 done
 
+if [ "$A_KIND" = fzctl ]; then
+    # The WireGuard UAPI as Debian's wg speaks it, against fzctl up.
+    ip netns exec "$NSA" wg show "$IFA" latest-handshakes | grep -q "^$PUB_B"$'\t''[1-9]' \
+        || fail "wg show $IFA reports no handshake"
+    ip netns exec "$NSA" wg show "$IFA" transfer | awk -v k="$PUB_B" '$1 == k && $2 > 0 && $3 > 0 {ok=1} END {exit !ok}' \
+        || fail "wg show $IFA transfer shows no traffic"
+    ip netns exec "$NSA" wg showconf "$IFA" | grep -q "^PublicKey = $PUB_B" || fail "wg showconf $IFA lacks peer B"
+    if [ "$PSK" = 1 ]; then
+        ip netns exec "$NSA" wg showconf "$IFA" | grep -q "^PresharedKey = $(cat "$WORK/psk")" \
+            || fail "wg showconf $IFA lacks the preshared key"
+    fi
+    ip netns exec "$NSA" wg set "$IFA" peer "$PUB_B" persistent-keepalive 25 || fail "wg set $IFA failed"
+    [ "$(ip netns exec "$NSA" wg show "$IFA" persistent-keepalive | cut -f2)" = 25 ] \
+        || fail "wg set persistent-keepalive did not take effect"
+fi
+
 ip netns exec "$NSB" timeout 150 python3 "$HERE/tcp_verify.py" serve 10.202.0.2 5201 "$BYTES" > "$WORK/recv.out" &
 SERVER=$!
 sleep 0.5
@@ -156,5 +172,6 @@ END=$(date +%s.%N)
 [ "$(cat "$WORK/send.out")" = "$(cat "$WORK/recv.out")" ] \
     || fail "TCP content differs: sent $(cat "$WORK/send.out"), received $(cat "$WORK/recv.out")"
 RATE=$(python3 -c "print(f'{$BYTES * 8 / ($END - $START) / 1e9:.2f}')")
-echo "PASS a=$A_KIND crypto=$CRYPTO io=$IO psk=$PSK initiator=$INITIATOR: handshake, ping v4/v6 both ways," \
+UAPI=""; [ "$A_KIND" = fzctl ] && UAPI=" wg show/showconf/set on A,"
+echo "PASS a=$A_KIND crypto=$CRYPTO io=$IO psk=$PSK initiator=$INITIATOR: handshake, ping v4/v6 both ways,$UAPI" \
     "$BYTES bytes TCP verified ($(cut -d' ' -f2 "$WORK/recv.out" | cut -c1-16)..., $RATE Gbit/s)"

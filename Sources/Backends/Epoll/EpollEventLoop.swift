@@ -16,6 +16,8 @@ public final class EpollEventLoop<Handler: PacketIOHandler> where Handler.IO == 
     public let handler: Handler
     /// Stops the loop from any thread.
     public let stopHandle: EpollLoopStopHandle
+    /// Wakes the handler from any thread with ``PacketIOEvents/wakeRequested``.
+    public let wakeHandle: EpollLoopStopHandle
 
     private let epollDescriptor: Int32
     private let timerDescriptor: Int32
@@ -29,6 +31,7 @@ public final class EpollEventLoop<Handler: PacketIOHandler> where Handler.IO == 
     private static var stopTag: UInt64 { 2 }
     private static var tunTag: UInt64 { 3 }
     private static var socketTag: UInt64 { 4 }
+    private static var wakeTag: UInt64 { 5 }
 
     /// Creates the epoll and timer descriptors and registers the backend's descriptors.
     public init(io: EpollPacketIO, handler: Handler) throws(EpollIOError) {
@@ -41,8 +44,11 @@ public final class EpollEventLoop<Handler: PacketIOHandler> where Handler.IO == 
             throw .systemCall("timerfd_create", errno: code)
         }
         let stopHandle: EpollLoopStopHandle
+        let wakeHandle: EpollLoopStopHandle
         do throws(EpollIOError) {
             stopHandle = try EpollLoopStopHandle()
+            wakeHandle = try EpollLoopStopHandle()
+            try Self.watch(epoll, wakeHandle.fileDescriptor, tag: Self.wakeTag)
             try Self.watch(epoll, timer, tag: Self.timerTag)
             try Self.watch(epoll, stopHandle.fileDescriptor, tag: Self.stopTag)
             if let tun = io.tun {
@@ -59,6 +65,7 @@ public final class EpollEventLoop<Handler: PacketIOHandler> where Handler.IO == 
         self.io = io
         self.handler = handler
         self.stopHandle = stopHandle
+        self.wakeHandle = wakeHandle
         epollDescriptor = epoll
         timerDescriptor = timer
         ready = .allocate(capacity: readyCapacity)
@@ -105,6 +112,10 @@ public final class EpollEventLoop<Handler: PacketIOHandler> where Handler.IO == 
                 return false
             case Self.tunTag:
                 events.insert(.tunReadable)
+            case Self.wakeTag:
+                var count: UInt64 = 0
+                _ = read(wakeHandle.fileDescriptor, &count, MemoryLayout<UInt64>.size)
+                events.insert(.wakeRequested)
             default:
                 events.insert(.datagramsReadable)
             }

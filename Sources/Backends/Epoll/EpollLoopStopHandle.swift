@@ -1,7 +1,8 @@
 import CFZEpoll
 import Glibc
 
-/// Asks an ``EpollEventLoop`` to leave `run()` from any thread, through an `eventfd` the loop watches.
+/// Signals an ``EpollEventLoop`` from any thread through an `eventfd` the loop watches: as the loop's
+/// `stopHandle` it makes the loop leave `run()`, as its `wakeHandle` it wakes the handler.
 ///
 /// A class so the descriptor is closed only after the loop and every copy of the handle are gone, and can
 /// never name a reused descriptor.
@@ -21,6 +22,11 @@ public final class EpollLoopStopHandle: Sendable {
 
     /// Makes the loop return from `run()` (or `runOnce` return `false`) at its next wake-up, which this causes.
     public func stop() {
+        signal()
+    }
+
+    /// Writes to the eventfd: the loop wakes up (the meaning depends on which handle this is).
+    public func signal() {
         var one: UInt64 = 1
         _ = write(fileDescriptor, &one, MemoryLayout<UInt64>.size)
     }

@@ -14,4 +14,6 @@ public struct PacketIOEvents: OptionSet, Sendable, Hashable {
     public static let tunReadable = PacketIOEvents(rawValue: 1 << 2)
     /// The deadline the handler last returned has passed.
     public static let deadlineReached = PacketIOEvents(rawValue: 1 << 3)
+    /// Another thread asked the handler to look at its pending commands (control plane, `wg set`).
+    public static let wakeRequested = PacketIOEvents(rawValue: 1 << 4)
 }

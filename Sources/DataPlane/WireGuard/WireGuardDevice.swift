@@ -117,7 +117,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     public func statistics(for key: PublicKey, now: MonotonicInstant) -> WireGuardPeerStatistics? {
         guard let peer = peers[key] else { return nil }
         return WireGuardPeerStatistics(
-            publicKey: key, endpoint: peer.endpoint, lastHandshake: peer.lastHandshake,
+            publicKey: key, presharedKey: peer.presharedKey, endpoint: peer.endpoint, lastHandshake: peer.lastHandshake,
             receivedBytes: peer.receivedBytes, sentBytes: peer.sentBytes,
             persistentKeepalive: peer.persistentKeepalive, allowedIPs: allowedIPs.networks(routedTo: peer),
             stagedPackets: peer.staged.count, hasSession: usableSendKeypair(peer, now: now) != nil)

@@ -26,6 +26,8 @@ public struct WireGuardPeerConfiguration: Sendable {
 public struct WireGuardPeerStatistics: Equatable, Sendable {
     /// The peer's public key.
     public var publicKey: PublicKey
+    /// The configured preshared key (all zero when none); `wg showconf` prints it.
+    public var presharedKey: PresharedKey
     /// The latest endpoint, configured or learned from authenticated packets.
     public var endpoint: Endpoint?
     /// Wall-clock time of the last completed handshake, nil if none.

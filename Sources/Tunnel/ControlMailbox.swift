@@ -1,0 +1,52 @@
+import Dispatch
+import Synchronization
+
+/// Requests from other threads (the UAPI socket, later the portal) for the loop thread that owns the device.
+///
+/// The WireGuard device belongs to the event loop's thread alone, so a `wg show` or `wg set` is not
+/// executed where it arrives: the request is queued here, the loop is woken, and the caller blocks until
+/// the loop has answered. Requests are rare and small; nothing here is on the packet path.
+public final class ControlMailbox: Sendable {
+    /// One queued request and, once the loop has run it, its answer.
+    public final class Request: @unchecked Sendable {
+        // Safe: `text` is immutable; `response` is written by the loop thread before `done` is signalled
+        // and read by the submitting thread only after it has waited on `done`.
+        public let text: String
+        var response = ""
+        let done = DispatchSemaphore(value: 0)
+
+        init(text: String) {
+            self.text = text
+        }
+    }
+
+    private let queue = Mutex<[Request]>([])
+    private let wake: @Sendable () -> Void
+
+    /// A mailbox that calls `wake` (from the submitting thread) to get the loop's attention.
+    public init(wake: @escaping @Sendable () -> Void) {
+        self.wake = wake
+    }
+
+    /// Queues `text`, wakes the loop and waits for its answer.
+    public func submit(_ text: String) -> String {
+        let request = Request(text: text)
+        queue.withLock { $0.append(request) }
+        wake()
+        request.done.wait()
+        return request.response
+    }
+
+    /// Runs every queued request through `answer` on the calling (loop) thread.
+    public func drain(_ answer: (String) -> String) {
+        let pending = queue.withLock { requests -> [Request] in
+            let taken = requests
+            requests.removeAll()
+            return taken
+        }
+        for request in pending {
+            request.response = answer(request.text)
+            request.done.signal()
+        }
+    }
+}

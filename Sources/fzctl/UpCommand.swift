@@ -1,0 +1,257 @@
+import ArgumentParser
+import Crypto
+import DataPlane
+import EpollIO
+import Foundation
+import Logging
+import Tunnel
+import WireGuardConfig
+
+/// `fzctl up CONFIG`: runs a WireGuard interface from a wg-quick style file until SIGINT or SIGTERM.
+struct UpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Run a WireGuard interface from a wg-quick style config file (needs root).",
+        discussion: """
+            Creates the TUN device, sets its addresses, MTU and routes for the peers' AllowedIPs, serves \
+            the WireGuard userspace API on /var/run/wireguard/NAME.sock (so `wg show`, `wg showconf` and \
+            `wg set` work) and runs until SIGINT or SIGTERM. Default routes (0.0.0.0/0, ::/0) are not \
+            installed: they would carry the tunnel's own datagrams.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The config file ([Interface] and [Peer] sections, as wg-quick reads them).")
+    var config: String
+
+    @Option(help: "Interface name (default: the config file's name without .conf).")
+    var interface: String?
+
+    @Option(help: "Crypto backend: auto, sodium, swift, swift-avx2, ...")
+    var crypto: String = "auto"
+
+    @Option(help: "Packet I/O backend: auto or epoll.")
+    var io: String = "auto"
+
+    func run() throws {
+        let context = try Runtime(global)
+        let file = try loadConfig()
+        for warning in file.warnings {
+            context.logger.warning("config: \(warning)")
+        }
+        let name = try interfaceName()
+        guard io == "auto" || io == "epoll" else {
+            throw FZCtlError.unknownBackend(kind: "I/O", name: io, valid: ["auto", "epoll"])
+        }
+        let info = try CryptoSelection.resolve(crypto, logger: context.logger)
+        guard geteuid() == 0 else {
+            throw FZCtlError.invalidInput("fzctl up needs root (CAP_NET_ADMIN) to create the TUN device \(name)")
+        }
+        let peers = try file.peers.map { try peerConfiguration($0) }
+        try runInterface(info.backend, info: info, file: file, peers: peers, name: name, logger: context.logger)
+    }
+
+    func loadConfig() throws -> WireGuardConfigFile {
+        let text: String
+        do {
+            text = try String(contentsOfFile: config, encoding: .utf8)
+        } catch {
+            throw FZCtlError.invalidInput("cannot read config file \(config): \(error.localizedDescription)")
+        }
+        do {
+            return try WireGuardConfigFile.parse(text, fileName: config)
+        } catch {
+            throw FZCtlError.invalidInput("\(error)")
+        }
+    }
+
+    func interfaceName() throws -> String {
+        let base = URL(fileURLWithPath: config).lastPathComponent
+        let name = interface ?? (base.hasSuffix(".conf") ? String(base.dropLast(5)) : base)
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-")
+        guard (1...15).contains(name.count), name.allSatisfy({ allowed.contains($0) }) else {
+            throw FZCtlError.invalidInput(
+                "interface name '\(name)' is invalid: 1 to 15 letters, digits or _=+.- (use --interface NAME)")
+        }
+        return name
+    }
+
+    func peerConfiguration(_ section: PeerSection) throws -> WireGuardPeerConfiguration {
+        var peer = WireGuardPeerConfiguration(publicKey: section.publicKey)
+        if let psk = section.presharedKey { peer.presharedKey = psk }
+        peer.allowedIPs = section.allowedIPs
+        if let keepalive = section.persistentKeepalive, keepalive > 0 {
+            peer.persistentKeepalive = .seconds(Int(keepalive))
+        }
+        if let endpoint = section.endpoint {
+            peer.endpoint = try resolve(endpoint, line: section.line)
+        }
+        return peer
+    }
+
+    /// Turns a config endpoint into an address, resolving a host name once at startup as wg does.
+    func resolve(_ endpoint: ConfigEndpoint, line: Int) throws -> Endpoint {
+        switch endpoint.host {
+        case .address(let address):
+            return Endpoint(address: address, port: endpoint.port)
+        case .name(let host):
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+            var result: UnsafeMutablePointer<addrinfo>?
+            let status = getaddrinfo(host, nil, &hints, &result)
+            guard status == 0, let first = result else {
+                throw FZCtlError.invalidInput(
+                    "\(config):\(line): Endpoint: cannot resolve '\(host)': \(String(cString: gai_strerror(status)))")
+            }
+            defer { freeaddrinfo(result) }
+            var cursor: UnsafeMutablePointer<addrinfo>? = first
+            while let info = cursor {
+                if info.pointee.ai_family == AF_INET, let raw = info.pointee.ai_addr {
+                    let v4 = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+                    let bytes = withUnsafeBytes(of: v4) { Array($0) }
+                    return Endpoint(address: .v4(IPv4Address(bytes[0], bytes[1], bytes[2], bytes[3])),
+                                    port: endpoint.port)
+                }
+                cursor = info.pointee.ai_next
+            }
+            throw FZCtlError.invalidInput("\(config):\(line): Endpoint: '\(host)' has no IPv4 address")
+        }
+    }
+
+    /// Everything from here on is specialized for one crypto backend.
+    func runInterface<B: CryptoBackend>(
+        _ backend: B.Type, info: CryptoBackendInfo, file: WireGuardConfigFile,
+        peers: [WireGuardPeerConfiguration], name: String, logger: Logger
+    ) throws {
+        let port = file.interface.listenPort ?? 0
+        let io: EpollPacketIO
+        do {
+            io = try EpollPacketIO(configuration: .init(
+                udpAddresses: [Endpoint(address: .v4(IPv4Address(0, 0, 0, 0)), port: port),
+                               Endpoint(address: .v6(IPv6Address(high: 0, low: 0)), port: port)],
+                tunName: name))
+        } catch {
+            throw FZCtlError.invalidInput("cannot open the interface \(name): \(error)")
+        }
+        let boundPort = io.datagrams.localAddresses.first?.port ?? port
+        let device = WireGuardDevice<B>(privateKey: file.interface.privateKey, random: SystemRandomNumberGenerator())
+        for peer in peers {
+            do {
+                try device.addPeer(peer)
+            } catch {
+                throw FZCtlError.invalidInput("\(config): peer \(peer.publicKey.raw.base64): \(error)")
+            }
+        }
+
+        let wake = LockedBox<EpollLoopStopHandle?>(nil)
+        let mailbox = ControlMailbox { wake.value?.signal() }
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        var mono = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        let tunnel = WireGuardTunnel<B, EpollPacketIO>(
+            device: device, pool: io.pool, batchSize: 64,
+            wallClock: WallClockTime(unixSeconds: Int64(wall.tv_sec), nanoseconds: UInt32(wall.tv_nsec)),
+            monotonic: MonotonicInstant(nanoseconds: UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec)),
+            mailbox: mailbox,
+            answer: { tunnel, text, time in tunnel.answerUAPI(text, now: time, listenPort: boundPort) })
+        let loop: EpollEventLoop<WireGuardTunnel<B, EpollPacketIO>>
+        do {
+            loop = try EpollEventLoop(io: io, handler: tunnel)
+        } catch {
+            throw FZCtlError.invalidInput("cannot start the event loop: \(error)")
+        }
+        wake.value = loop.wakeHandle
+
+        // Before any other thread exists, so SIGINT/SIGTERM reach only the watcher.
+        SignalWatcher.stopOnTermination(loop.stopHandle)
+        try InterfaceSetup.apply(name: name, file: file, logger: logger)
+
+        let server: UAPIServer
+        do {
+            server = try UAPIServer(interface: name, mailbox: mailbox)
+            try server.start()
+        } catch {
+            throw FZCtlError.invalidInput("cannot serve the WireGuard UAPI: \(error)")
+        }
+        defer { server.stop() }
+
+        logger.info("interface up", metadata: [
+            "interface": "\(name)", "listen_port": .stringConvertible(Int(boundPort)),
+            "public_key": "\(device.publicKey?.raw.base64 ?? "")", "peers": .stringConvertible(peers.count),
+            "crypto": "\(info.name)", "crypto_implementation": "\(info.implementation)", "io": "epoll",
+            "uapi": "\(server.path)",
+        ])
+        do {
+            try loop.run()
+        } catch {
+            throw FZCtlError.invalidInput("event loop failed: \(error)")
+        }
+        if let failure = tunnel.failure {
+            throw FZCtlError.invalidInput("interface \(name) stopped: \(failure)")
+        }
+        logger.info("interface down", metadata: [
+            "interface": "\(name)",
+            "datagrams_received": .stringConvertible(tunnel.counters.datagramsReceived),
+            "datagrams_sent": .stringConvertible(tunnel.counters.datagramsSent),
+            "dropped": .stringConvertible(tunnel.counters.dropped),
+        ])
+    }
+}
+
+/// Addresses, MTU, link state and routes of the TUN device, set with iproute2 as wg-quick does.
+enum InterfaceSetup {
+    static func apply(name: String, file: WireGuardConfigFile, logger: Logger) throws {
+        let mtu = file.interface.mtu ?? 1420
+        do {
+            try Subprocess.run(["ip", "link", "set", "dev", name, "mtu", "\(mtu)"])
+            for address in file.interface.addresses {
+                try Subprocess.run(["ip", "address", "add", address.description, "dev", name])
+            }
+            try Subprocess.run(["ip", "link", "set", "dev", name, "up"])
+        } catch {
+            throw FZCtlError.invalidInput("cannot configure \(name): \(error)")
+        }
+        let connected = file.interface.addresses.map(\.network)
+        for peer in file.peers {
+            for network in peer.allowedIPs {
+                if network.prefixLength == 0 {
+                    logger.warning("not installing a default route through the tunnel", metadata: [
+                        "allowed_ip": "\(network)"])
+                    continue
+                }
+                // A prefix inside an interface address's subnet is already reachable through the connected route.
+                if connected.contains(where: { $0.prefixLength <= network.prefixLength && $0.contains(network.address) }) {
+                    continue
+                }
+                do {
+                    try Subprocess.run(["ip", "route", "replace", "\(network)", "dev", name])
+                } catch {
+                    logger.warning("cannot add route", metadata: ["route": "\(network)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+}
+
+/// SIGINT and SIGTERM stop the event loop; the main thread then cleans up and exits 0.
+enum SignalWatcher {
+    static func stopOnTermination(_ stop: EpollLoopStopHandle) {
+        // Blocked in this thread and every thread started later, so only `sigwait` below sees them. The
+        // `ip` subprocesses inherit the mask too; they are short-lived and never need these signals.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let watched = signals
+        let thread = Thread {
+            var set = watched
+            var received: Int32 = 0
+            sigwait(&set, &received)
+            stop.stop()
+        }
+        thread.start()
+    }
+}
