@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "fzctl", targets: ["fzctl"]),
         .library(name: "DataPlane", targets: ["DataPlane"]),
         .library(name: "Crypto", targets: ["Crypto"]),
+        .library(name: "EpollIO", targets: ["EpollIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

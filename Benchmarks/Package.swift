@@ -26,6 +26,17 @@ let package = Package(
             path: "Benchmarks/CryptoBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "DataPathBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DataPlane", package: rootPackage),
+                .product(name: "Crypto", package: rootPackage),
+                .product(name: "EpollIO", package: rootPackage),
+            ],
+            path: "Benchmarks/DataPathBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -38,4 +38,20 @@ struct InteropTests {
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("PASS"), "\(result.stdout)")
     }
+
+    @Test("bench tunnel measures all three pairs in one run and prints the documented JSON")
+    func benchTunnelJSON() throws {
+        let result = try FzctlRunner.fzctl(["bench", "tunnel", "--seconds", "1", "--format", "json", "--log", "warn"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+        let array = try #require(parsed as? [[String: Any]])
+        #expect(Set(array.compactMap { $0["pair"] as? String })
+            == ["fzctl<->fzctl", "fzctl<->wireguard-go", "wireguard-go<->wireguard-go"])
+        for object in array {
+            #expect(Set(object.keys) == ["pair", "io", "crypto", "test", "gbit_per_s"])
+            #expect(object["test"] as? String == "tcp")
+            let rate = try #require(object["gbit_per_s"] as? Double)
+            #expect(rate > 0.01, "\(object)")
+        }
+    }
 }
