@@ -186,17 +186,37 @@ final class Topology {
 
     /// Runs iperf3 from A to B and returns the received throughput in Gbit/s.
     func iperf(test: String, seconds: Int) throws -> Double {
-        let server = try Subprocess.start(["ip", "netns", "exec", nsB, "iperf3", "-s", "-1", "-B", Self.innerB],
+        let server = try Subprocess.start(["ip", "netns", "exec", nsB, "iperf3", "-s", "-B", Self.innerB],
                                           logPath: "\(work)/iperf-server-\(test).log")
         processes.append(server)
-        usleep(300_000)
         var command = ["ip", "netns", "exec", nsA, "iperf3", "-c", Self.innerB, "-t", "\(seconds)", "-J"]
         if test == "udp" { command += ["-u", "-b", "0", "-l", "1372"] }
-        let output = try Subprocess.run(command)
+        // The server may still be starting; a refused connection is retried a few times. iperf3 -J reports
+        // some failures only in its JSON, with exit status 0.
+        var result: (object: [String: Any], end: [String: Any])?
+        var lastError = "no attempt"
+        for _ in 1...20 {
+            do {
+                let output = try Subprocess.run(command)
+                if let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] {
+                    if let error = object["error"] as? String {
+                        lastError = error
+                    } else if let end = object["end"] as? [String: Any] {
+                        result = (object, end)
+                        break
+                    }
+                }
+            } catch {
+                lastError = "\(error)"
+            }
+            // Only a server that is not listening yet is worth another try.
+            guard lastError.contains("connect") || lastError.contains("refused") else { break }
+            usleep(200_000)
+        }
+        server.terminate()
         server.waitUntilExit()
-        guard let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
-              let end = object["end"] as? [String: Any] else {
-            throw FZCtlError.invalidInput("iperf3 printed no result")
+        guard let end = result?.end else {
+            throw FZCtlError.invalidInput("iperf3 \(test) through the tunnel failed: \(lastError)")
         }
         if test == "udp" {
             // The receiver's view: what arrived, not what the sender pushed into a full queue.

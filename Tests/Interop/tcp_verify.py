@@ -9,6 +9,7 @@ without sharing a file.
 import hashlib
 import socket
 import sys
+import time
 
 
 def stream(total):
@@ -46,9 +47,19 @@ def serve(addr, port, total):
 def send(addr, port, total):
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     digest = hashlib.sha256()
-    with socket.socket(family, socket.SOCK_STREAM) as conn:
+    # The receiver may still be starting: retry the connection for a few seconds.
+    for attempt in range(50):
+        conn = socket.socket(family, socket.SOCK_STREAM)
         conn.settimeout(120)
-        conn.connect((addr, port))
+        try:
+            conn.connect((addr, port))
+            break
+        except OSError:
+            conn.close()
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
+    with conn:
         for chunk in stream(total):
             digest.update(chunk)
             conn.sendall(chunk)
