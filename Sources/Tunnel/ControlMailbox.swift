@@ -20,7 +20,9 @@ public final class ControlMailbox: Sendable {
         }
     }
 
-    private let queue = Mutex<[Request]>([])
+    private let queue = Mutex<(requests: [Request], closed: Bool)>(([], false))
+    /// The answer once the loop has stopped: ENODEV, as for an interface that is gone.
+    static let closedAnswer = "errno=-19\n\n"
     private let wake: @Sendable () -> Void
 
     /// A mailbox that calls `wake` (from the submitting thread) to get the loop's attention.
@@ -31,7 +33,12 @@ public final class ControlMailbox: Sendable {
     /// Queues `text`, wakes the loop and waits for its answer.
     public func submit(_ text: String) -> String {
         let request = Request(text: text)
-        queue.withLock { $0.append(request) }
+        let accepted = queue.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.requests.append(request)
+            return true
+        }
+        guard accepted else { return Self.closedAnswer }
         wake()
         request.done.wait()
         return request.response
@@ -39,13 +46,28 @@ public final class ControlMailbox: Sendable {
 
     /// Runs every queued request through `answer` on the calling (loop) thread.
     public func drain(_ answer: (String) -> String) {
-        let pending = queue.withLock { requests -> [Request] in
-            let taken = requests
-            requests.removeAll()
+        let pending = queue.withLock { state -> [Request] in
+            let taken = state.requests
+            state.requests.removeAll()
             return taken
         }
         for request in pending {
             request.response = answer(request.text)
+            request.done.signal()
+        }
+    }
+
+    /// Refuses new requests and answers waiting ones, once the loop that drains the mailbox has stopped;
+    /// otherwise a `wg` call arriving during shutdown would block its thread forever.
+    public func close() {
+        let pending = queue.withLock { state -> [Request] in
+            state.closed = true
+            let taken = state.requests
+            state.requests.removeAll()
+            return taken
+        }
+        for request in pending {
+            request.response = Self.closedAnswer
             request.done.signal()
         }
     }

@@ -76,13 +76,16 @@ public final class UAPIServer: @unchecked Sendable {
             Unmanaged<UAPIServer>.fromOpaque(context).release()
             throw .systemCall("pthread_create", path: path, errno: result)
         }
+        pthread_detach(thread)
     }
 
-    /// Stops accepting, waits for the thread and removes the socket file.
+    /// Stops accepting and removes the socket file.
+    ///
+    /// The thread is not joined: it may be blocked reading from a client that keeps its connection open.
+    /// It leaves its accept loop once the listener is shut down, and the process exit ends it otherwise.
+    /// The listener is not closed either, so its descriptor number cannot be reused under the thread.
     public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        pthread_join(thread, nil)
-        close(listener)
         unlink(path)
     }
 

@@ -175,7 +175,10 @@ struct UpCommand: ParsableCommand {
         } catch {
             throw FZCtlError.invalidInput("cannot serve the WireGuard UAPI: \(error)")
         }
-        defer { server.stop() }
+        defer {
+            mailbox.close()
+            server.stop()
+        }
 
         logger.info("interface up", metadata: [
             "interface": "\(name)", "listen_port": .stringConvertible(Int(boundPort)),
