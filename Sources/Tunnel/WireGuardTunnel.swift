@@ -77,7 +77,8 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
             failure = error
             return .stop
         }
-        return .wait(deadline: device.nextDeadline)
+        // Datagrams left in the outbox (the pool ran dry) go out on the next turn, not the next packet.
+        return .wait(deadline: device.hasPendingDatagrams ? now : device.nextDeadline)
     }
 
     /// Decrypts what the sockets hold and writes the packets to the TUN device.

@@ -106,6 +106,7 @@ struct UpCommand: ParsableCommand {
             }
             defer { freeaddrinfo(result) }
             var cursor: UnsafeMutablePointer<addrinfo>? = first
+            var v6: Endpoint?
             while let info = cursor {
                 if info.pointee.ai_family == AF_INET, let raw = info.pointee.ai_addr {
                     let v4 = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
@@ -113,10 +114,53 @@ struct UpCommand: ParsableCommand {
                     return Endpoint(address: .v4(IPv4Address(bytes[0], bytes[1], bytes[2], bytes[3])),
                                     port: endpoint.port)
                 }
+                if info.pointee.ai_family == AF_INET6, v6 == nil, let raw = info.pointee.ai_addr {
+                    var address = raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
+                    v6 = withUnsafeBytes(of: &address) { bytes in
+                        Endpoint(address: .v6(IPv6Address(loadingFrom: bytes.baseAddress!)), port: endpoint.port)
+                    }
+                }
                 cursor = info.pointee.ai_next
             }
-            throw FZCtlError.invalidInput("\(config):\(line): Endpoint: '\(host)' has no IPv4 address")
+            // IPv4 first, as wg does; an IPv6-only name is fine too.
+            if let v6 { return v6 }
+            throw FZCtlError.invalidInput("\(config):\(line): Endpoint: '\(host)' has no IPv4 or IPv6 address")
         }
+    }
+
+    /// Opens the TUN device and the UDP sockets: IPv4 and IPv6 on the same port (a random one when the config
+    /// names none, as wireguard-go picks), IPv4 only on a host without IPv6. Buffers fit the MTU.
+    func openIO(name: String, port: UInt16?, mtu: Int, logger: Logger) throws -> EpollPacketIO {
+        // Room for the largest packet plus WireGuard's header, padding and tag, and the pool's margins.
+        let bufferSize = max(2048, (mtu + 64 + 64 + 63) / 64 * 64)
+        func open(_ port: UInt16, ipv6: Bool) throws(EpollIOError) -> EpollPacketIO {
+            var addresses = [Endpoint(address: .v4(IPv4Address(0, 0, 0, 0)), port: port)]
+            if ipv6 { addresses.append(Endpoint(address: .v6(IPv6Address(high: 0, low: 0)), port: port)) }
+            return try EpollPacketIO(configuration: .init(udpAddresses: addresses, tunName: name,
+                                                          bufferSize: bufferSize))
+        }
+        var lastError: EpollIOError?
+        for attempt in 0..<16 {
+            let candidate = port ?? UInt16.random(in: 49152...65535)
+            do {
+                return try open(candidate, ipv6: true)
+            } catch {
+                lastError = error
+                if port == nil && attempt < 15 && "\(error)".contains("in use") { continue }
+                break
+            }
+        }
+        // No IPv6 on this host (disabled, or no such family): serve IPv4 alone rather than not at all.
+        if let lastError, "\(lastError)".contains("socket") || "\(lastError)".contains("Address family") {
+            do {
+                let io = try open(port ?? UInt16.random(in: 49152...65535), ipv6: false)
+                logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(lastError)"])
+                return io
+            } catch {
+                throw FZCtlError.invalidInput("cannot open the interface \(name): \(error)")
+            }
+        }
+        throw FZCtlError.invalidInput("cannot open the interface \(name): \(lastError.map { "\($0)" } ?? "unknown")")
     }
 
     /// Everything from here on is specialized for one crypto backend.
@@ -124,18 +168,14 @@ struct UpCommand: ParsableCommand {
         _ backend: B.Type, info: CryptoBackendInfo, file: WireGuardConfigFile,
         peers: [WireGuardPeerConfiguration], name: String, logger: Logger
     ) throws {
-        let port = file.interface.listenPort ?? 0
-        let io: EpollPacketIO
-        do {
-            io = try EpollPacketIO(configuration: .init(
-                udpAddresses: [Endpoint(address: .v4(IPv4Address(0, 0, 0, 0)), port: port),
-                               Endpoint(address: .v6(IPv6Address(high: 0, low: 0)), port: port)],
-                tunName: name))
-        } catch {
-            throw FZCtlError.invalidInput("cannot open the interface \(name): \(error)")
-        }
-        let boundPort = io.datagrams.localAddresses.first?.port ?? port
-        let device = WireGuardDevice<B>(privateKey: file.interface.privateKey, random: SystemRandomNumberGenerator())
+        let mtu = file.interface.mtu ?? 1420
+        let io = try openIO(name: name, port: file.interface.listenPort, mtu: mtu, logger: logger)
+        let boundPort = io.datagrams.localAddresses.first?.port ?? 0
+        var protocolConfiguration = WireGuardConfiguration()
+        // Padding stops at the MTU, as the paper and the kernel do: a full-size packet must not grow past it.
+        protocolConfiguration.mtu = mtu
+        let device = WireGuardDevice<B>(privateKey: file.interface.privateKey, configuration: protocolConfiguration,
+                                        random: SystemRandomNumberGenerator())
         for peer in peers {
             do {
                 try device.addPeer(peer)
@@ -254,6 +294,9 @@ enum SignalWatcher {
             var received: Int32 = 0
             sigwait(&set, &received)
             stop.stop()
+            // A second signal means the operator does not want to wait for a clean stop.
+            sigwait(&set, &received)
+            _exit(128 + received)
         }
         thread.start()
     }

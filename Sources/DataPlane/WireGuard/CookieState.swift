@@ -126,6 +126,8 @@ struct CookieGenerator {
         guard opened else { return false }
         cookie = sealed
         cookieBirth = now
+        // One reply per message we sent: a captured reply replayed later must not refresh the cookie.
+        self.lastMAC1 = nil
         return true
     }
 }

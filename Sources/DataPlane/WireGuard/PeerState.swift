@@ -53,8 +53,19 @@ final class PeerState<Backend: CryptoBackend> {
     }
 
     /// The earliest armed timer.
+    ///
+    /// Computed without building an array: the loop asks for it on every wake-up.
     var nextDeadline: MonotonicInstant? {
-        [retransmitDeadline, keepaliveDeadline, newHandshakeDeadline, zeroKeysDeadline,
-         persistentKeepaliveDeadline].compactMap { $0 }.min()
+        Self.earlier(
+            Self.earlier(Self.earlier(retransmitDeadline, keepaliveDeadline), Self.earlier(newHandshakeDeadline,
+                                                                                           zeroKeysDeadline)),
+            persistentKeepaliveDeadline)
+    }
+
+    @inline(__always)
+    static func earlier(_ a: MonotonicInstant?, _ b: MonotonicInstant?) -> MonotonicInstant? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return a < b ? a : b
     }
 }

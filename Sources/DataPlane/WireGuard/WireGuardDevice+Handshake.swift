@@ -41,7 +41,8 @@ extension WireGuardDevice {
         }
         if checker.checkMAC2(message, mac2Offset: mac1Offset + 16, source: source, now: now,
                              lifetime: configuration.cookieSecretLifetime, random: &random) {
-            return nil
+            // A cookie proves the address, not good intent: each source still gets only a few per second.
+            return sourceRateLimiter.tryConsume(source.address, now: now) ? nil : .rateLimited
         }
         let reply = checker.makeReply(Backend.self, to: message, mac1Offset: mac1Offset, source: source, now: now,
                                       lifetime: configuration.cookieSecretLifetime, random: &random)

@@ -31,6 +31,8 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     var outbox: [OutboxItem<Backend>] = []
     var outboxHead = 0
     var rateLimiter: HandshakeRateLimiter
+    /// Per-source limit for handshakes admitted under load by a valid MAC2.
+    var sourceRateLimiter = SourceRateLimiter()
     var random: any RandomNumberGenerator
 
     /// A device with no peers.
@@ -53,6 +55,8 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     /// is removed, as `wg set private-key` does.
     public func setPrivateKey(_ key: PrivateKey) {
         let clamped = key.clamped
+        // `wg syncconf` always sends the key: the same key must not tear down every session.
+        guard clamped != privateKey else { return }
         let ownPublic = Backend.publicKey(for: clamped)
         privateKey = clamped
         publicKey = ownPublic
