@@ -69,6 +69,7 @@ let package = Package(
             dependencies: ["LogHandlers", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "FzctlTests", dependencies: ["fzctl"]),
+        .testTarget(name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig"]),
         .testTarget(name: "WireGuardConfigTests", dependencies: ["WireGuardConfig", "DataPlane"]),
     ],
     swiftLanguageModes: [.v6]

@@ -6,23 +6,23 @@ import Synchronization
 /// The WireGuard device belongs to the event loop's thread alone, so a `wg show` or `wg set` is not
 /// executed where it arrives: the request is queued here, the loop is woken, and the caller blocks until
 /// the loop has answered. Requests are rare and small; nothing here is on the packet path.
-public final class ControlMailbox: Sendable {
+public final class ControlMailbox<Request: Sendable>: Sendable {
     /// One queued request and, once the loop has run it, its answer.
-    public final class Request: @unchecked Sendable {
-        // Safe: `text` is immutable; `response` is written by the loop thread before `done` is signalled
-        // and read by the submitting thread only after it has waited on `done`.
-        public let text: String
+    final class Pending: @unchecked Sendable {
+        // Safe: `request` is immutable; `response` is written by the loop thread before `done` is
+        // signalled and read by the submitting thread only after it has waited on `done`.
+        let request: Request
         var response = ""
         let done = DispatchSemaphore(value: 0)
 
-        init(text: String) {
-            self.text = text
+        init(request: Request) {
+            self.request = request
         }
     }
 
-    private let queue = Mutex<(requests: [Request], closed: Bool)>(([], false))
+    private let queue = Mutex<(requests: [Pending], closed: Bool)>(([], false))
     /// The answer once the loop has stopped: ENODEV, as for an interface that is gone.
-    static let closedAnswer = "errno=-19\n\n"
+    static var closedAnswer: String { "errno=-19\n\n" }
     private let wake: @Sendable () -> Void
 
     /// A mailbox that calls `wake` (from the submitting thread) to get the loop's attention.
@@ -30,9 +30,9 @@ public final class ControlMailbox: Sendable {
         self.wake = wake
     }
 
-    /// Queues `text`, wakes the loop and waits for its answer.
-    public func submit(_ text: String) -> String {
-        let request = Request(text: text)
+    /// Queues `request`, wakes the loop and waits for its answer.
+    public func submit(_ request: Request) -> String {
+        let request = Pending(request: request)
         let accepted = queue.withLock { state -> Bool in
             guard !state.closed else { return false }
             state.requests.append(request)
@@ -45,14 +45,14 @@ public final class ControlMailbox: Sendable {
     }
 
     /// Runs every queued request through `answer` on the calling (loop) thread.
-    public func drain(_ answer: (String) -> String) {
-        let pending = queue.withLock { state -> [Request] in
+    public func drain(_ answer: (Request) -> String) {
+        let pending = queue.withLock { state -> [Pending] in
             let taken = state.requests
             state.requests.removeAll()
             return taken
         }
         for request in pending {
-            request.response = answer(request.text)
+            request.response = answer(request.request)
             request.done.signal()
         }
     }
@@ -60,7 +60,7 @@ public final class ControlMailbox: Sendable {
     /// Refuses new requests and answers waiting ones, once the loop that drains the mailbox has stopped;
     /// otherwise a `wg` call arriving during shutdown would block its thread forever.
     public func close() {
-        let pending = queue.withLock { state -> [Request] in
+        let pending = queue.withLock { state -> [Pending] in
             state.closed = true
             let taken = state.requests
             state.requests.removeAll()

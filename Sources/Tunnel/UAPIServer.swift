@@ -1,4 +1,5 @@
 import Glibc
+import WireGuardConfig
 
 /// Why the UAPI socket could not be served.
 public enum UAPIServerError: Error, CustomStringConvertible {
@@ -25,18 +26,22 @@ public final class UAPIServer: @unchecked Sendable {
     // only shuts the descriptor down, which is thread-safe at the kernel level.
     public let path: String
     let listener: Int32
-    let mailbox: ControlMailbox
+    let mailbox: ControlMailbox<UAPIRequest>
     var thread = pthread_t()
 
     public static func socketPath(interface: String) -> String {
         "/var/run/wireguard/\(interface).sock"
     }
 
-    public init(interface: String, mailbox: ControlMailbox) throws(UAPIServerError) {
-        let path = Self.socketPath(interface: interface)
+    public convenience init(interface: String, mailbox: ControlMailbox<UAPIRequest>) throws(UAPIServerError) {
+        try self.init(path: Self.socketPath(interface: interface), mailbox: mailbox)
+    }
+
+    /// Serves on `path` (tests use their own path; `fzctl up` the standard one).
+    public init(path: String, mailbox: ControlMailbox<UAPIRequest>) throws(UAPIServerError) {
         self.path = path
         self.mailbox = mailbox
-        mkdir("/var/run/wireguard", 0o755)
+        if path.hasPrefix("/var/run/wireguard/") { mkdir("/var/run/wireguard", 0o755) }
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .systemCall("socket", path: path, errno: errno) }
@@ -102,33 +107,33 @@ public final class UAPIServer: @unchecked Sendable {
     }
 
     /// Answers every request on one connection until the client closes it.
+    ///
+    /// Requests are framed and parsed by the tested ``UAPIRequestReader`` (bounded: a client that never
+    /// ends its request cannot make us hold more than 1 MiB). A malformed request is answered with its
+    /// errno here; a well-formed one goes to the loop thread.
     func serve(_ connection: Int32) {
-        var pending: [UInt8] = []
+        var reader = UAPIRequestReader()
         var chunk = [UInt8](repeating: 0, count: 4096)
-        // A bound on what one client may make us hold: the largest real `wg set` is far below this.
-        let limit = 1 << 20
         while true {
             let n = chunk.withUnsafeMutableBytes { read(connection, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
-            pending.append(contentsOf: chunk[0..<n])
-            while let end = Self.requestEnd(pending) {
-                let request = String(decoding: pending[0..<end], as: UTF8.self)
-                pending.removeFirst(end)
-                let response = mailbox.submit(request)
+            reader.append(contentsOf: chunk[0..<n])
+            while true {
+                let response: String
+                do {
+                    guard let request = try reader.nextRequest() else { break }
+                    response = mailbox.submit(request)
+                } catch {
+                    response = UAPIResponse.status(for: error)
+                    if case .requestTooLarge = error {
+                        _ = writeAll(connection, response)
+                        return
+                    }
+                }
                 guard writeAll(connection, response) else { return }
             }
-            if pending.count > limit { return }
         }
-    }
-
-    /// The index just past the first "\n\n", which ends a request.
-    static func requestEnd(_ bytes: [UInt8]) -> Int? {
-        guard bytes.count >= 2 else { return nil }
-        for index in 1..<bytes.count where bytes[index] == 10 && bytes[index - 1] == 10 {
-            return index + 1
-        }
-        return nil
     }
 
     func writeAll(_ fd: Int32, _ text: String) -> Bool {

@@ -7,13 +7,7 @@ extension WireGuardTunnel {
     /// `listenPort` is what the sockets are bound to: changing it at run time is refused (the sockets
     /// would have to be rebuilt under the running loop), as is a firewall mark, which this build does not
     /// apply; both answer with an errno the way wireguard-go reports what it cannot do.
-    public func answerUAPI(_ text: String, now: WireGuardTime, listenPort: UInt16) -> String {
-        let request: UAPIRequest
-        do {
-            request = try UAPIRequest.parse(Array(text.utf8))
-        } catch {
-            return UAPIResponse.status(for: error)
-        }
+    public func answerUAPI(_ request: UAPIRequest, now: WireGuardTime, listenPort: UInt16) -> String {
         switch request {
         case .get:
             return snapshot(now: now, listenPort: listenPort).getResponse

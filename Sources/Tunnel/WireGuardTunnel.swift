@@ -1,4 +1,5 @@
 import DataPlane
+import WireGuardConfig
 
 /// The driver's core: moves batches between a packet I/O backend and a `WireGuardDevice`.
 ///
@@ -9,9 +10,9 @@ import DataPlane
 /// I/O backend, so one concrete pairing is specialized at startup.
 public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: PacketIOHandler {
     public let device: WireGuardDevice<Backend>
-    public let mailbox: ControlMailbox?
+    public let mailbox: ControlMailbox<UAPIRequest>?
     /// Answers control requests on the loop thread (the UAPI protocol).
-    let answer: ((WireGuardTunnel, String, WireGuardTime) -> String)?
+    let answer: ((WireGuardTunnel, UAPIRequest, WireGuardTime) -> String)?
     /// Wall-clock time at monotonic zero, so the loop needs no clock read of its own for TAI64N.
     let wallClockOrigin: Int128
 
@@ -39,8 +40,8 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
     public init(
         device: WireGuardDevice<Backend>, pool: PacketBufferPool, batchSize: Int,
         wallClock: WallClockTime, monotonic: MonotonicInstant,
-        mailbox: ControlMailbox? = nil,
-        answer: ((WireGuardTunnel, String, WireGuardTime) -> String)? = nil
+        mailbox: ControlMailbox<UAPIRequest>? = nil,
+        answer: ((WireGuardTunnel, UAPIRequest, WireGuardTime) -> String)? = nil
     ) {
         self.device = device
         self.mailbox = mailbox

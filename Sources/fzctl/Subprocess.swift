@@ -37,18 +37,8 @@ enum Subprocess {
             posix_spawn_file_actions_addclose(&actions, fd)
         }
         // The child gets default signal dispositions and an empty mask, whatever `fzctl up` blocked.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
+        var attributes = defaultSignalAttributes()
         defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGINT)
-        sigaddset(&defaults, SIGTERM)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
@@ -96,22 +86,90 @@ enum Subprocess {
     }
 
     /// Starts `command` in the background with its output going to `logPath`.
-    static func start(_ command: [String], logPath: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return process
+    ///
+    /// Spawned like `run`, with default signal handling whatever this process inherited, so
+    /// `terminate()` stops the child even when our parent ignored SIGTERM.
+    static func start(_ command: [String], logPath: String) throws -> SpawnedProcess {
+        let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard log >= 0 else {
+            throw Failure(command: command, status: -1, output: "cannot open \(logPath): errno \(errno)")
+        }
+        defer { close(log) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, log, 1)
+        posix_spawn_file_actions_adddup2(&actions, log, 2)
+        var attributes = defaultSignalAttributes()
+        defer { posix_spawnattr_destroy(&attributes) }
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, command[0], &actions, &attributes, &argv, environ)
+        guard spawned == 0 else {
+            throw Failure(command: command, status: -1, output: String(cString: strerror(spawned)))
+        }
+        return SpawnedProcess(pid: pid)
+    }
+
+    /// Spawn attributes that give the child an empty signal mask and default SIGINT/SIGTERM handling.
+    static func defaultSignalAttributes() -> posix_spawnattr_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return attributes
     }
 
     /// Whether `tool` is on PATH.
     static func available(_ tool: String) -> Bool {
         (try? run(["sh", "-c", "command -v \(tool)"])) != nil
+    }
+}
+
+/// A child started with `Subprocess.start`.
+final class SpawnedProcess {
+    let pid: pid_t
+    private var status: Int32?
+
+    init(pid: pid_t) {
+        self.pid = pid
+    }
+
+    var isRunning: Bool {
+        if status != nil { return false }
+        var raw: Int32 = 0
+        if waitpid(pid, &raw, WNOHANG) == pid {
+            status = raw
+            return false
+        }
+        return true
+    }
+
+    /// Asks the child to stop (SIGTERM), and kills it (SIGKILL) if it has not within `grace`.
+    func stop(grace: Double = 3) {
+        guard isRunning else { return }
+        kill(pid, SIGTERM)
+        var waited = 0.0
+        while isRunning && waited < grace {
+            usleep(20_000)
+            waited += 0.02
+        }
+        if isRunning {
+            kill(pid, SIGKILL)
+            var raw: Int32 = 0
+            while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+            status = raw
+        }
     }
 }
 

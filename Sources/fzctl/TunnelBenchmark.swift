@@ -92,7 +92,7 @@ final class Topology {
     let ifA: String
     let ifB: String
     let work: String
-    var processes: [Process] = []
+    var processes: [SpawnedProcess] = []
 
     static let outerA = "10.203.0.1", outerB = "10.203.0.2"
     static let innerA = "10.204.0.1", innerB = "10.204.0.2"
@@ -213,8 +213,7 @@ final class Topology {
             guard lastError.contains("connect") || lastError.contains("refused") else { break }
             usleep(200_000)
         }
-        server.terminate()
-        server.waitUntilExit()
+        server.stop()
         guard let end = result?.end else {
             throw FZCtlError.invalidInput("iperf3 \(test) through the tunnel failed: \(lastError)")
         }
@@ -230,8 +229,7 @@ final class Topology {
     }
 
     func tearDown() {
-        for process in processes where process.isRunning { process.terminate() }
-        for process in processes { process.waitUntilExit() }
+        for process in processes { process.stop() }
         _ = try? Subprocess.run(["ip", "netns", "del", nsA])
         _ = try? Subprocess.run(["ip", "netns", "del", nsB])
         for iface in [ifA, ifB] { try? FileManager.default.removeItem(atPath: "/var/run/wireguard/\(iface).sock") }

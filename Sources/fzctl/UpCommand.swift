@@ -185,7 +185,7 @@ struct UpCommand: ParsableCommand {
         }
 
         let wake = LockedBox<EpollLoopStopHandle?>(nil)
-        let mailbox = ControlMailbox { wake.value?.signal() }
+        let mailbox = ControlMailbox<UAPIRequest> { wake.value?.signal() }
         var wall = timespec()
         clock_gettime(CLOCK_REALTIME, &wall)
         var mono = timespec()
@@ -195,7 +195,7 @@ struct UpCommand: ParsableCommand {
             wallClock: WallClockTime(unixSeconds: Int64(wall.tv_sec), nanoseconds: UInt32(wall.tv_nsec)),
             monotonic: MonotonicInstant(nanoseconds: UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec)),
             mailbox: mailbox,
-            answer: { tunnel, text, time in tunnel.answerUAPI(text, now: time, listenPort: boundPort) })
+            answer: { tunnel, request, time in tunnel.answerUAPI(request, now: time, listenPort: boundPort) })
         let loop: EpollEventLoop<WireGuardTunnel<B, EpollPacketIO>>
         do {
             loop = try EpollEventLoop(io: io, handler: tunnel)
@@ -283,6 +283,10 @@ enum SignalWatcher {
     static func stopOnTermination(_ stop: EpollLoopStopHandle) {
         // Blocked in this thread and every thread started later, so only `sigwait` below sees them. The
         // `ip` subprocesses inherit the mask too; they are short-lived and never need these signals.
+        // A signal ignored at startup (SIG_IGN is inherited, e.g. by background jobs) is discarded even
+        // while blocked, and sigwait would never see it: restore the default disposition first.
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
         var signals = sigset_t()
         sigemptyset(&signals)
         sigaddset(&signals, SIGINT)
