@@ -39,10 +39,7 @@ enum Subprocess {
         // The child gets default signal dispositions and an empty mask, whatever `fzctl up` blocked.
         var attributes = defaultSignalAttributes()
         defer { posix_spawnattr_destroy(&attributes) }
-        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, command[0], &actions, &attributes, &argv, environ)
+        let (pid, spawned) = spawn(command, &actions, &attributes)
         close(outPipe[1])
         close(inPipe[0])
         close(errPipe[1])
@@ -103,14 +100,22 @@ enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, log, 2)
         var attributes = defaultSignalAttributes()
         defer { posix_spawnattr_destroy(&attributes) }
-        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, command[0], &actions, &attributes, &argv, environ)
+        let (pid, spawned) = spawn(command, &actions, &attributes)
         guard spawned == 0 else {
             throw Failure(command: command, status: -1, output: String(cString: strerror(spawned)))
         }
         return SpawnedProcess(pid: pid)
+    }
+
+    /// `posix_spawnp` with `command` as argv; returns the pid and the spawn result (0 on success).
+    static func spawn(
+        _ command: [String], _ actions: inout posix_spawn_file_actions_t, _ attributes: inout posix_spawnattr_t
+    ) -> (pid_t, Int32) {
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawnp(&pid, command[0], &actions, &attributes, &argv, environ)
+        return (pid, result)
     }
 
     /// Spawn attributes that give the child an empty signal mask and default SIGINT/SIGTERM handling.
