@@ -84,42 +84,19 @@ public struct ChaCha20x8<ISA: KernelISA> {
     /// Keystream for the eight blocks `counter ..< counter + 8` (the 32-bit counter wraps, as in RFC 8439).
     @inlinable @inline(__always)
     public static func keystream(key: SIMD8<UInt32>, counter: UInt32, nonce: SIMD4<UInt32>) -> Keystream {
-        let c = ChaCha20Block<ISA>.constants
-        let i0 = SIMD8<UInt32>(repeating: c[0]), i1 = SIMD8<UInt32>(repeating: c[1])
-        let i2 = SIMD8<UInt32>(repeating: c[2]), i3 = SIMD8<UInt32>(repeating: c[3])
-        let i4 = SIMD8<UInt32>(repeating: key[0]), i5 = SIMD8<UInt32>(repeating: key[1])
-        let i6 = SIMD8<UInt32>(repeating: key[2]), i7 = SIMD8<UInt32>(repeating: key[3])
-        let i8 = SIMD8<UInt32>(repeating: key[4]), i9 = SIMD8<UInt32>(repeating: key[5])
-        let i10 = SIMD8<UInt32>(repeating: key[6]), i11 = SIMD8<UInt32>(repeating: key[7])
-        let i12 = SIMD8<UInt32>(repeating: counter) &+ SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
-        let i13 = SIMD8<UInt32>(repeating: nonce[0]), i14 = SIMD8<UInt32>(repeating: nonce[1])
-        let i15 = SIMD8<UInt32>(repeating: nonce[2])
-
-        var x0 = i0, x1 = i1, x2 = i2, x3 = i3, x4 = i4, x5 = i5, x6 = i6, x7 = i7
-        var x8 = i8, x9 = i9, x10 = i10, x11 = i11, x12 = i12, x13 = i13, x14 = i14, x15 = i15
-        for _ in 0..<10 {
-            quarter(&x0, &x4, &x8, &x12)
-            quarter(&x1, &x5, &x9, &x13)
-            quarter(&x2, &x6, &x10, &x14)
-            quarter(&x3, &x7, &x11, &x15)
-            quarter(&x0, &x5, &x10, &x15)
-            quarter(&x1, &x6, &x11, &x12)
-            quarter(&x2, &x7, &x8, &x13)
-            quarter(&x3, &x4, &x9, &x14)
-        }
-        x0 &+= i0; x1 &+= i1; x2 &+= i2; x3 &+= i3; x4 &+= i4; x5 &+= i5; x6 &+= i6; x7 &+= i7
-        x8 &+= i8; x9 &+= i9; x10 &+= i10; x11 &+= i11; x12 &+= i12; x13 &+= i13; x14 &+= i14; x15 &+= i15
-
-        let lo = transpose(x0, x1, x2, x3, x4, x5, x6, x7)
-        let hi = transpose(x8, x9, x10, x11, x12, x13, x14, x15)
-        return (lo.0, hi.0, lo.1, hi.1, lo.2, hi.2, lo.3, hi.3, lo.4, hi.4, lo.5, hi.5, lo.6, hi.6, lo.7, hi.7)
+        // The stitched form with nothing to absorb; once inlined, the MAC work folds away.
+        var unused = Poly1305<ISA>(key: SIMD8())
+        return keystream(key: key, counter: counter, nonce: nonce, absorbing: nil, blocks: 0, into: &unused)
     }
 
     /// Keystream for eight blocks while Poly1305 absorbs `blocks` (at most 32) full blocks at `source`.
+    ///
+    /// Three blocks go in before each double round, so the scalar multiplier works beside the vector
+    /// units; `source` may be nil when there is nothing to absorb.
     @inlinable @inline(__always)
     public static func keystream(
         key: SIMD8<UInt32>, counter: UInt32, nonce: SIMD4<UInt32>,
-        absorbing source: UnsafeRawPointer, blocks: Int, into poly: inout Poly1305<ISA>
+        absorbing source: UnsafeRawPointer?, blocks: Int, into poly: inout Poly1305<ISA>
     ) -> Keystream {
         var mac = poly
         var p = source
@@ -138,9 +115,9 @@ public struct ChaCha20x8<ISA: KernelISA> {
         var x0 = i0, x1 = i1, x2 = i2, x3 = i3, x4 = i4, x5 = i5, x6 = i6, x7 = i7
         var x8 = i8, x9 = i9, x10 = i10, x11 = i11, x12 = i12, x13 = i13, x14 = i14, x15 = i15
         for _ in 0..<10 {
-            if remaining >= 3 {
-                mac.absorbBlocks(p, count: 3)
-                p += 48
+            if remaining >= 3, let q = p {
+                mac.absorbBlocks(q, count: 3)
+                p = q + 48
                 remaining -= 3
             }
             quarter(&x0, &x4, &x8, &x12)
@@ -152,7 +129,7 @@ public struct ChaCha20x8<ISA: KernelISA> {
             quarter(&x2, &x7, &x8, &x13)
             quarter(&x3, &x4, &x9, &x14)
         }
-        mac.absorbBlocks(p, count: remaining)
+        if let q = p { mac.absorbBlocks(q, count: remaining) }
         poly = mac
         x0 &+= i0; x1 &+= i1; x2 &+= i2; x3 &+= i3; x4 &+= i4; x5 &+= i5; x6 &+= i6; x7 &+= i7
         x8 &+= i8; x9 &+= i9; x10 &+= i10; x11 &+= i11; x12 &+= i12; x13 &+= i13; x14 &+= i14; x15 &+= i15
