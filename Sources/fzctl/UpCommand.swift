@@ -186,15 +186,8 @@ struct UpCommand: ParsableCommand {
 
         let wake = LockedBox<EpollLoopStopHandle?>(nil)
         let mailbox = ControlMailbox<UAPIRequest> { wake.value?.signal() }
-        var wall = timespec()
-        clock_gettime(CLOCK_REALTIME, &wall)
-        var mono = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &mono)
         let tunnel = WireGuardTunnel<B, EpollPacketIO>(
-            device: device, pool: io.pool, batchSize: 64,
-            wallClock: WallClockTime(unixSeconds: Int64(wall.tv_sec), nanoseconds: UInt32(wall.tv_nsec)),
-            monotonic: MonotonicInstant(nanoseconds: UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec)),
-            mailbox: mailbox,
+            device: device, pool: io.pool, batchSize: 64, mailbox: mailbox,
             answer: { tunnel, request, time in tunnel.answerUAPI(request, now: time, listenPort: boundPort) })
         let loop: EpollEventLoop<WireGuardTunnel<B, EpollPacketIO>>
         do {
