@@ -28,7 +28,9 @@ import WireGuardConfig
         responder.device.isUnderLoadOverride = true
         responder.io.datagrams.recordsSent = false
 
-        let total = 1_000_000
+        // Under a sanitizer the run is shorter and memory is not judged (quarantine, shadow memory); the
+        // outbox must still be empty after every turn.
+        let total = activeSanitizer == nil ? 1_000_000 : 100_000
         let warmup = 50_000
         var baseline = 0
         var offered = 0
@@ -51,8 +53,12 @@ import WireGuardConfig
         #expect(responder.device.cookieRepliesQueued == UInt64(offered))
         #expect(responder.io.datagrams.sentCount == offered)
         #expect(responder.device.drops[.cookieRequired] == UInt64(offered))
-        // Kept items would cost about 150 bytes each: 140 MB for this run. Allow noise, not a leak.
-        #expect(grown < 16 << 20, "resident memory grew by \(grown) bytes over \(total - warmup) cookie replies")
+        if let sanitizer = activeSanitizer {
+            print("NOT CHECKED: resident memory under the \(sanitizer) sanitizer (grew \(grown) bytes)")
+        } else {
+            // Kept items would cost about 150 bytes each: 140 MB for this run. Allow noise, not a leak.
+            #expect(grown < 16 << 20, "resident memory grew by \(grown) bytes over \(total - warmup) cookie replies")
+        }
     }
 
     @Test("When the pool runs dry, the outbox waits and the loop is asked back at once; nothing is lost")

@@ -118,6 +118,9 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         return true
     }
 
+    /// Receiver indices in use (handshakes and keypairs of every peer): bounded by the peers, not by traffic.
+    public var receiverIndexCount: Int { indices.count }
+
     /// The public keys of all peers.
     public var peerPublicKeys: [PublicKey] { Array(peers.keys) }
 
