@@ -41,6 +41,7 @@ struct UpCommand: ParsableCommand {
             context.logger.warning("config: \(warning)")
         }
         let name = try interfaceName()
+        let testTimers = try TestTimerScale.fromEnvironment(Runtime.environment())
         guard io == "auto" || io == "epoll" else {
             throw FZCtlError.unknownBackend(kind: "I/O", name: io, valid: ["auto", "epoll"])
         }
@@ -49,7 +50,13 @@ struct UpCommand: ParsableCommand {
             throw FZCtlError.invalidInput("fzctl up needs root (CAP_NET_ADMIN) to create the TUN device \(name)")
         }
         let peers = try file.peers.map { try peerConfiguration($0) }
-        try runInterface(info.backend, info: info, file: file, peers: peers, name: name, logger: context.logger)
+        if let testTimers {
+            context.logger.warning("TEST ONLY: protocol timers shortened; never set this outside tests", metadata: [
+                "variable": "\(TestTimerScale.variable)",
+                "rekey_after_seconds": .stringConvertible(testTimers.rekeyAfterSeconds)])
+        }
+        try runInterface(info.backend, info: info, file: file, peers: peers, name: name, testTimers: testTimers,
+                         logger: context.logger)
     }
 
     func loadConfig() throws -> WireGuardConfigFile {
@@ -166,7 +173,7 @@ struct UpCommand: ParsableCommand {
     /// Everything from here on is specialized for one crypto backend.
     func runInterface<B: CryptoBackend>(
         _ backend: B.Type, info: CryptoBackendInfo, file: WireGuardConfigFile,
-        peers: [WireGuardPeerConfiguration], name: String, logger: Logger
+        peers: [WireGuardPeerConfiguration], name: String, testTimers: TestTimerScale? = nil, logger: Logger
     ) throws {
         let mtu = file.interface.mtu ?? 1420
         let io = try openIO(name: name, port: file.interface.listenPort, mtu: mtu, logger: logger)
@@ -174,6 +181,7 @@ struct UpCommand: ParsableCommand {
         var protocolConfiguration = WireGuardConfiguration()
         // Padding stops at the MTU, as the paper and the kernel do: a full-size packet must not grow past it.
         protocolConfiguration.mtu = mtu
+        testTimers?.apply(to: &protocolConfiguration)
         let device = WireGuardDevice<B>(privateKey: file.interface.privateKey, configuration: protocolConfiguration,
                                         random: SystemRandomNumberGenerator())
         for peer in peers {
