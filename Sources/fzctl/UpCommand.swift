@@ -41,28 +41,36 @@ struct UpCommand: ParsableCommand {
             context.logger.warning("config: \(warning)")
         }
         let name = try interfaceName()
-        guard io == "auto" || io == "epoll" else {
-            throw FZCtlError.unknownBackend(kind: "I/O", name: io, valid: ["auto", "epoll"])
-        }
-        let info = try CryptoSelection.resolve(crypto, logger: context.logger)
+        try IOSelection.validate(io)
+        // Everything that can be checked without side effects is, before the root check and before `auto`
+        // logs its calibration: a mistake in the input is the one line on stderr, whoever runs it.
+        let named = crypto == "auto" ? nil : try CryptoSelection.resolve(crypto)
+        try rejectOwnPublicKey(file)
+        let peers = try file.peers.map { try peerConfiguration($0) }
         guard geteuid() == 0 else {
             throw FZCtlError.invalidInput("fzctl up needs root (CAP_NET_ADMIN) to create the TUN device \(name)")
         }
-        let peers = try file.peers.map { try peerConfiguration($0) }
+        let info = try named ?? CryptoSelection.resolve(crypto, logger: context.logger)
         try runInterface(info.backend, info: info, file: file, peers: peers, name: name, logger: context.logger)
     }
 
     func loadConfig() throws -> WireGuardConfigFile {
-        let text: String
+        let bytes = try ConfigFileReading.read(config)
         do {
-            text = try String(contentsOfFile: config, encoding: .utf8)
-        } catch {
-            throw FZCtlError.invalidInput("cannot read config file \(config): \(error.localizedDescription)")
-        }
-        do {
-            return try WireGuardConfigFile.parse(text, fileName: config)
+            return try WireGuardConfigFile.parse(bytes: bytes, fileName: config)
         } catch {
             throw FZCtlError.invalidInput("\(error)")
+        }
+    }
+
+    /// A peer with the interface's own key would be a tunnel to ourselves; the engine refuses it, so say
+    /// where it is before anything is set up.
+    func rejectOwnPublicKey(_ file: WireGuardConfigFile) throws {
+        // The portable Swift X25519 runs on every host and needs no calibration.
+        let own = SwiftCryptoBackend<PortableKernelSet>.publicKey(for: file.interface.privateKey)
+        if let peer = file.peers.first(where: { $0.publicKey == own }) {
+            throw FZCtlError.invalidInput("\(config):\(peer.publicKeyLine): PublicKey: this is the interface's own "
+                + "public key (from its PrivateKey); a [Peer] takes the other side's public key")
         }
     }
 
@@ -71,8 +79,8 @@ struct UpCommand: ParsableCommand {
         let name = interface ?? (base.hasSuffix(".conf") ? String(base.dropLast(5)) : base)
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-")
         guard (1...15).contains(name.count), name.allSatisfy({ allowed.contains($0) }) else {
-            throw FZCtlError.invalidInput(
-                "interface name '\(name)' is invalid: 1 to 15 letters, digits or _=+.- (use --interface NAME)")
+            throw FZCtlError.invalidInput("interface name '\(DisplayText.echo(name))' is invalid: "
+                + "1 to 15 letters, digits or _=+.- (use --interface NAME)")
         }
         return name
     }
@@ -85,7 +93,7 @@ struct UpCommand: ParsableCommand {
             peer.persistentKeepalive = .seconds(Int(keepalive))
         }
         if let endpoint = section.endpoint {
-            peer.endpoint = try resolve(endpoint, line: section.line)
+            peer.endpoint = try resolve(endpoint, line: section.endpointLine)
         }
         return peer
     }
@@ -176,11 +184,11 @@ struct UpCommand: ParsableCommand {
         protocolConfiguration.mtu = mtu
         let device = WireGuardDevice<B>(privateKey: file.interface.privateKey, configuration: protocolConfiguration,
                                         random: SystemRandomNumberGenerator())
-        for peer in peers {
+        for (peer, section) in zip(peers, file.peers) {
             do {
                 try device.addPeer(peer)
             } catch {
-                throw FZCtlError.invalidInput("\(config): peer \(peer.publicKey.raw.base64): \(error)")
+                throw FZCtlError.invalidInput("\(config):\(section.publicKeyLine): PublicKey: \(error)")
             }
         }
 
