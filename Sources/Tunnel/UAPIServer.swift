@@ -86,7 +86,10 @@ public final class UAPIServer: @unchecked Sendable {
         try Self.createDirectory(of: path)
         try Self.removeStaleSocket(at: path, address: address)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .systemCall("socket", path: path, errno: errno) }
+        guard fd >= 0 else {
+            let code = errno
+            throw .systemCall("socket", path: path, errno: code)
+        }
         let bound = Self.withSockaddr(address) { bind(fd, $0, $1) }
         if bound != 0 {
             let code = errno
@@ -242,7 +245,10 @@ public final class UAPIServer: @unchecked Sendable {
         guard status.st_mode & S_IFMT == S_IFSOCK else { throw .notASocket(path) }
         let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
                                | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard probe >= 0 else { throw .systemCall("socket", path: path, errno: errno) }
+        guard probe >= 0 else {
+            let code = errno
+            throw .systemCall("socket", path: path, errno: code)
+        }
         let connected = withSockaddr(address) { connect(probe, $0, $1) }
         let code = errno
         close(probe)

@@ -176,6 +176,21 @@ struct UpCommand: ParsableCommand {
         _ backend: B.Type, info: CryptoBackendInfo, file: WireGuardConfigFile,
         peers: [WireGuardPeerConfiguration], name: String, logger: Logger
     ) throws {
+        // The UAPI socket first: if another process serves this interface name (perhaps in another network
+        // namespace), stop before creating anything. It accepts connections once the loop can answer them.
+        let wake = LockedBox<EpollLoopStopHandle?>(nil)
+        let mailbox = ControlMailbox<UAPIRequest> { wake.value?.signal() }
+        let server: UAPIServer
+        do {
+            server = try UAPIServer(interface: name, mailbox: mailbox)
+        } catch {
+            throw FZCtlError.invalidInput("cannot serve the WireGuard UAPI: \(error)")
+        }
+        defer {
+            mailbox.close()
+            server.stop()
+        }
+
         let mtu = file.interface.mtu ?? 1420
         let io = try openIO(name: name, port: file.interface.listenPort, mtu: mtu, logger: logger)
         let boundPort = io.datagrams.localAddresses.first?.port ?? 0
@@ -192,8 +207,6 @@ struct UpCommand: ParsableCommand {
             }
         }
 
-        let wake = LockedBox<EpollLoopStopHandle?>(nil)
-        let mailbox = ControlMailbox<UAPIRequest> { wake.value?.signal() }
         var wall = timespec()
         clock_gettime(CLOCK_REALTIME, &wall)
         var mono = timespec()
@@ -216,16 +229,10 @@ struct UpCommand: ParsableCommand {
         SignalWatcher.stopOnTermination(loop.stopHandle)
         try InterfaceSetup.apply(name: name, file: file, logger: logger)
 
-        let server: UAPIServer
         do {
-            server = try UAPIServer(interface: name, mailbox: mailbox)
             try server.start()
         } catch {
             throw FZCtlError.invalidInput("cannot serve the WireGuard UAPI: \(error)")
-        }
-        defer {
-            mailbox.close()
-            server.stop()
         }
 
         logger.info("interface up", metadata: [

@@ -35,6 +35,18 @@ private func countingSIGPIPE(_ body: () throws -> Void) rethrows -> Int {
         }
     }
 
+    /// What a server answers once its loop has stopped: ENODEV.
+    static let noDevice = "errno=-19\n\n"
+
+    /// A started server on `path` whose loop has stopped: it answers every request with ENODEV at once.
+    static func stoppedLoopServer(_ path: String) throws -> UAPIServer {
+        let mailbox = ControlMailbox<UAPIRequest> {}
+        mailbox.close()
+        let server = try UAPIServer(path: path, mailbox: mailbox)
+        try server.start()
+        return server
+    }
+
     @Test("Requests reach the loop through the mailbox; malformed ones are answered with an errno at once")
     func requestsAndErrors() throws {
         let fixture = try UAPITestServer(answer: Self.answer)
@@ -50,11 +62,8 @@ private func countingSIGPIPE(_ body: () throws -> Void) rethrows -> Int {
     @Test("After the loop stops, requests are refused at once instead of hanging, and stop() returns")
     func closedMailboxAnswersImmediately() throws {
         let path = UAPITestServer.temporaryPath()
-        let mailbox = ControlMailbox<UAPIRequest> {}
-        let server = try UAPIServer(path: path, mailbox: mailbox)
-        try server.start()
-        mailbox.close()
-        #expect(try UAPITestClient.exchange(path, "get=1\n\n") == "errno=-19\n\n")
+        let server = try Self.stoppedLoopServer(path)
+        #expect(try UAPITestClient.exchange(path, "get=1\n\n") == Self.noDevice)
         server.stop()
         #expect(!FileManager.default.fileExists(atPath: path))
     }
@@ -148,10 +157,7 @@ private func countingSIGPIPE(_ body: () throws -> Void) rethrows -> Int {
         let directory = NSTemporaryDirectory() + "fz-uapi-dir-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/wg0.sock"
-        let mailbox = ControlMailbox<UAPIRequest> {}
-        mailbox.close()  // answers ENODEV at once: enough to tell this server from none
-        let first = try UAPIServer(path: path, mailbox: mailbox)
-        try first.start()
+        let first = try Self.stoppedLoopServer(path)
         defer { first.stop() }
         let attributes = try FileManager.default.attributesOfItem(atPath: directory)
         #expect((attributes[.posixPermissions] as? Int) == 0o755)
@@ -169,7 +175,7 @@ private func countingSIGPIPE(_ body: () throws -> Void) rethrows -> Int {
         }
         // The first server still owns the path: its socket file is there and it answers.
         #expect(FileManager.default.fileExists(atPath: path))
-        #expect(try UAPITestClient.exchange(path, "get=1\n\n") == "errno=-19\n\n")
+        #expect(try UAPITestClient.exchange(path, "get=1\n\n") == Self.noDevice)
     }
 
     @Test("A stale socket (its process died) is replaced; a file that is not a socket is left alone")
@@ -178,23 +184,11 @@ private func countingSIGPIPE(_ body: () throws -> Void) rethrows -> Int {
         defer { unlink(path) }
         // A socket file nobody listens on, as a killed fzctl leaves behind.
         let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let bound = UAPITestClient.withAddress(path) { bind(stale, $0, $1) }
         try #require(bound == 0)
         close(stale)
-        let mailbox = ControlMailbox<UAPIRequest> {}
-        let server = try UAPIServer(path: path, mailbox: mailbox)
-        try server.start()
-        mailbox.close()
-        #expect(try UAPITestClient.exchange(path, "get=1\n\n") == "errno=-19\n\n")
+        let server = try Self.stoppedLoopServer(path)
+        #expect(try UAPITestClient.exchange(path, "get=1\n\n") == Self.noDevice)
         server.stop()
 
         let regular = UAPITestServer.temporaryPath()
