@@ -4,7 +4,9 @@ import WireGuardConfig
 
 /// Why the UAPI socket could not be served.
 public enum UAPIServerError: Error, CustomStringConvertible {
+    /// A system call failed on the path with this errno.
     case systemCall(String, path: String, errno: Int32)
+    /// The path does not fit a `sockaddr_un`.
     case pathTooLong(String)
     /// A live listener answers on the path: another `fzctl up` or wireguard-go serves this interface name
     /// (`/var/run/wireguard` is shared by every network namespace).
@@ -57,7 +59,9 @@ public struct UAPIServerLimits: Sendable {
 public final class UAPIServer: @unchecked Sendable {
     // Safe: `listener`, `path`, `limits` and `mailbox` are immutable after init; `active` is a Mutex;
     // `stop()` only shuts the descriptor down, which is thread-safe at the kernel level.
+    /// Where the socket is.
     public let path: String
+    /// The connection, idle-time and request-size bounds.
     public let limits: UAPIServerLimits
     let listener: Int32
     let mailbox: ControlMailbox<UAPIRequest>
@@ -161,10 +165,27 @@ public final class UAPIServer: @unchecked Sendable {
         }
     }
 
-    /// Answers a connection over the limit with EBUSY (without waiting for its request) and closes it.
+    /// Answers a connection over the limit with EBUSY and closes it.
+    ///
+    /// Its request is read (for at most 100 ms, on the accepting thread) before the close, so a `wg` whose
+    /// write comes just after the accept gets the answer instead of a broken pipe.
     func refuse(_ connection: Int32) {
         let answer = UAPIResponse.status(for: .tooManyConnections(limit: limits.maximumConnections))
         _ = sendAll(connection, answer, flags: Int32(MSG_DONTWAIT))
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var total = 0
+        var previous: UInt8 = 0
+        while total < 1 << 20 {
+            let n = chunk.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { break }
+            total += n
+            // A blank line ends the request: nothing more will come.
+            let ended = chunk[n - 1] == 10 && (n > 1 ? chunk[n - 2] : previous) == 10
+            if ended { break }
+            previous = chunk[n - 1]
+        }
         close(connection)
     }
 

@@ -107,13 +107,14 @@ private func countingSIGPIPE(_ body: () throws -> Void) rethrows -> Int {
 
     @Test("Connections over the limit are answered EBUSY at once; idle ones time out and free their slots")
     func connectionLimitAndIdleTimeout() throws {
-        let limits = UAPIServerLimits(maximumConnections: 4, idleTimeoutMilliseconds: 300)
+        let limits = UAPIServerLimits(maximumConnections: 4, idleTimeoutMilliseconds: 1500)
         let fixture = try UAPITestServer(limits: limits, answer: Self.answer)
         var idle: [UAPITestClient] = []
         for _ in 0..<4 { idle.append(try UAPITestClient(fixture.path)) }
         #expect(UAPITestServer.wait(seconds: 2) { fixture.server.activeConnectionCount == 4 })
-        for _ in 0..<6 {
+        for index in 0..<6 {
             let extra = try UAPITestClient(fixture.path)
+            if index % 2 == 0 { extra.send("get=1\n\n") }
             #expect(extra.response() == "errno=-\(EBUSY)\n\n")
             #expect(extra.closedByServer())
             #expect(fixture.server.activeConnectionCount <= 4)
