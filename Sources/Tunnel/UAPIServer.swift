@@ -31,17 +31,23 @@ public enum UAPIServerError: Error, CustomStringConvertible {
 
 /// Bounds that keep one slow or stuck client from holding the UAPI server.
 public struct UAPIServerLimits: Sendable {
-    /// Connections served at once; one more is answered `errno=-EBUSY` and closed.
+    /// Connections served at once; one more waits up to `admissionWaitMilliseconds` for a free slot, then
+    /// is answered `errno=-EBUSY` and closed.
     public var maximumConnections: Int
+    /// How long a connection over the limit waits for a slot (a burst of `wg` calls waits, a flood is refused).
+    public var admissionWaitMilliseconds: Int
     /// How long a connection may stay silent (or leave a response unread) before it is closed.
     public var idleTimeoutMilliseconds: Int
     /// The largest request accepted; a bigger one is answered `errno=-EMSGSIZE` and skipped.
     public var maximumRequestBytes: Int
 
-    /// 16 connections, 5 s of silence, requests up to ``UAPIRequestReader/defaultMaximumRequestBytes``.
-    public init(maximumConnections: Int = 16, idleTimeoutMilliseconds: Int = 5000,
+    /// 16 connections, 1 s wait for a slot, 5 s of silence, requests up to
+    /// ``UAPIRequestReader/defaultMaximumRequestBytes``.
+    public init(maximumConnections: Int = 16, admissionWaitMilliseconds: Int = 1000,
+                idleTimeoutMilliseconds: Int = 5000,
                 maximumRequestBytes: Int = UAPIRequestReader.defaultMaximumRequestBytes) {
         self.maximumConnections = maximumConnections
+        self.admissionWaitMilliseconds = admissionWaitMilliseconds
         self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
         self.maximumRequestBytes = maximumRequestBytes
     }
@@ -51,7 +57,8 @@ public struct UAPIServerLimits: Sendable {
 /// Debian's `wg show`, `wg showconf` and `wg set` work against `fzctl up`.
 ///
 /// One thread accepts connections and hands each to a thread of its own, up to
-/// ``UAPIServerLimits/maximumConnections`` at once; a connection silent for
+/// ``UAPIServerLimits/maximumConnections`` at once (one more waits briefly for a slot, then is refused
+/// with EBUSY); a connection silent for
 /// ``UAPIServerLimits/idleTimeoutMilliseconds`` is closed, so no client can hold the socket. Requests (each
 /// ending with an empty line) are answered by the loop thread through the ``ControlMailbox``, which owns the
 /// device. Answers are sent with `MSG_NOSIGNAL`: a client that leaves early costs its connection, never a
@@ -143,12 +150,7 @@ public final class UAPIServer: @unchecked Sendable {
             }
             // Not inherited by the `ip` commands fzctl runs (accept4 is not in Swift's Glibc module).
             _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-            let admitted = active.withLock { count -> Bool in
-                guard count < limits.maximumConnections else { return false }
-                count += 1
-                return true
-            }
-            guard admitted else {
+            guard admit() else {
                 refuse(connection)
                 continue
             }
@@ -162,6 +164,22 @@ public final class UAPIServer: @unchecked Sendable {
                 close(connection)
                 active.withLock { $0 -= 1 }
             }
+        }
+    }
+
+    /// Takes a connection slot, waiting up to `admissionWaitMilliseconds` for one to free up.
+    func admit() -> Bool {
+        var waited = 0
+        while true {
+            let admitted = active.withLock { count -> Bool in
+                guard count < limits.maximumConnections else { return false }
+                count += 1
+                return true
+            }
+            if admitted { return true }
+            guard waited < limits.admissionWaitMilliseconds else { return false }
+            usleep(5000)
+            waited += 5
         }
     }
 

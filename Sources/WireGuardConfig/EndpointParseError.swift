@@ -28,21 +28,21 @@ public enum EndpointParseError: Error, Equatable, Sendable, CustomStringConverti
 
     public var description: String {
         switch self {
-        case .missingPort(let text):
+        case .missingPort:
             return "'\(shown)' has no port; write host:port, e.g. 203.0.113.1:51820 or [2001:db8::1]:51820"
-        case .invalidPort(let text):
+        case .invalidPort:
             return "'\(shown)' is not a port; a port is a number from 1 to 65535"
-        case .unbracketedIPv6(let text):
+        case .unbracketedIPv6:
             return "'\(shown)' looks like IPv6 without brackets; write [address]:port, e.g. [2001:db8::1]:51820"
-        case .malformedBrackets(let text):
+        case .malformedBrackets:
             return "'\(shown)' is not [address]:port; close the bracket and follow it with :port"
-        case .invalidIPv6(let text):
+        case .invalidIPv6:
             return "'\(shown)' inside [ ] is not an IPv6 address"
-        case .scopedIPv6(let text):
+        case .scopedIPv6:
             return "'\(shown)' has a %zone suffix; scoped IPv6 endpoints are not supported"
-        case .invalidHost(let text):
+        case .invalidHost:
             return "'\(shown)' is neither an IP address nor a valid DNS name"
-        case .unresolvedHost(let text):
+        case .unresolvedHost:
             return "'\(shown)' is a hostname; this needs an IP address (resolve it first)"
         }
     }

@@ -105,9 +105,10 @@ private func countingSIGPIPE(_ body: () throws -> Void) rethrows -> Int {
         _ = partial
     }
 
-    @Test("Connections over the limit are answered EBUSY at once; idle ones time out and free their slots")
+    @Test("Connections over the limit are answered EBUSY soon; idle ones time out and free their slots")
     func connectionLimitAndIdleTimeout() throws {
-        let limits = UAPIServerLimits(maximumConnections: 4, idleTimeoutMilliseconds: 1500)
+        let limits = UAPIServerLimits(maximumConnections: 4, admissionWaitMilliseconds: 100,
+                                      idleTimeoutMilliseconds: 2500)
         let fixture = try UAPITestServer(limits: limits, answer: Self.answer)
         var idle: [UAPITestClient] = []
         for _ in 0..<4 { idle.append(try UAPITestClient(fixture.path)) }
