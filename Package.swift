@@ -6,7 +6,9 @@ import PackageDescription
 /// one and picks among them at startup.
 #if arch(x86_64)
 let avx2Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
-let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "znver4"])]
+// skylake-avx512, not a newer CPU: `CPUFeatures.skylakeAVX512Flags` checks every feature this level implies
+// at startup, so no CPU passes the check and then meets an instruction it lacks (names must match there).
+let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
 #else
 // Elsewhere the x86 variants compile as portable code and report themselves unavailable at run time.
 let avx2Flags: [SwiftSetting] = []
@@ -21,6 +23,7 @@ let package = Package(
         .library(name: "DataPlane", targets: ["DataPlane"]),
         .library(name: "Crypto", targets: ["Crypto"]),
         .library(name: "EpollIO", targets: ["EpollIO"]),
+        .library(name: "MemoryIO", targets: ["MemoryIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,6 +53,7 @@ let package = Package(
         ),
         .target(name: "CFZEpoll", path: "Sources/CFZEpoll"),
         .target(name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll"], path: "Sources/Backends/Epoll"),
+        .target(name: "MemoryIO", dependencies: ["DataPlane"], path: "Sources/Backends/Memory"),
         .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
         .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig"]),
         .target(name: "LogHandlers", dependencies: [.product(name: "Logging", package: "swift-log")]),
@@ -69,7 +73,7 @@ let package = Package(
             dependencies: ["LogHandlers", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "FzctlTests", dependencies: ["fzctl"]),
-        .testTarget(name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig"]),
+        .testTarget(name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig", "MemoryIO", "DataPlane", "Crypto"]),
         .testTarget(name: "WireGuardConfigTests", dependencies: ["WireGuardConfig", "DataPlane"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,6 @@
 import CryptoKernels
 
-/// The ChaCha20-Poly1305 kernels code-generated for AVX512 (this target is built with `-target-cpu znver4`).
+/// The ChaCha20-Poly1305 kernels code-generated for AVX512 (this target is built with `-target-cpu skylake-avx512`).
 ///
 /// Call these only after checking at run time that the CPU supports AVX512; the `Crypto` module does.
 public enum AVX512Kernels {

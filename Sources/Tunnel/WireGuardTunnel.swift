@@ -13,8 +13,8 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
     public let mailbox: ControlMailbox<UAPIRequest>?
     /// Answers control requests on the loop thread (the UAPI protocol).
     let answer: ((WireGuardTunnel, UAPIRequest, WireGuardTime) -> String)?
-    /// Wall-clock time at monotonic zero, so the loop needs no clock read of its own for TAI64N.
-    let wallClockOrigin: Int128
+    /// Read once per wake-up for handshake timestamps.
+    let wallClock: any WallClock
 
     var received: PacketBatch
     var toTun: PacketBatch
@@ -36,10 +36,10 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
     let roundsPerEvent = 16
 
     /// - Parameters:
-    ///   - wallClock/monotonic: one reading of both clocks taken together at startup.
+    ///   - wallClock: read on each wake-up (tests pass one they can step).
     public init(
         device: WireGuardDevice<Backend>, pool: PacketBufferPool, batchSize: Int,
-        wallClock: WallClockTime, monotonic: MonotonicInstant,
+        wallClock: any WallClock = SystemWallClock(),
         mailbox: ControlMailbox<UAPIRequest>? = nil,
         answer: ((WireGuardTunnel, UAPIRequest, WireGuardTime) -> String)? = nil
     ) {
@@ -49,15 +49,11 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
         received = PacketBatch(pool: pool, capacity: batchSize)
         toTun = PacketBatch(pool: pool, capacity: batchSize)
         toNetwork = PacketBatch(pool: pool, capacity: batchSize)
-        wallClockOrigin = Int128(wallClock.unixSeconds) * 1_000_000_000 + Int128(wallClock.nanoseconds)
-            - Int128(monotonic.nanoseconds)
+        self.wallClock = wallClock
     }
 
     func time(_ now: MonotonicInstant) -> WireGuardTime {
-        let wall = wallClockOrigin + Int128(now.nanoseconds)
-        let clock = WallClockTime(unixSeconds: Int64(wall / 1_000_000_000),
-                                  nanoseconds: UInt32(wall % 1_000_000_000))
-        return WireGuardTime(monotonic: now, wallClock: clock)
+        WireGuardTime(monotonic: now, wallClock: wallClock.now())
     }
 
     public func handle(_ events: PacketIOEvents, io: IO, now: MonotonicInstant) -> PacketLoopDirective {

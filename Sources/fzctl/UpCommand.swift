@@ -41,6 +41,7 @@ struct UpCommand: ParsableCommand {
             context.logger.warning("config: \(warning)")
         }
         let name = try interfaceName()
+        let testTimers = try TestTimerScale.fromEnvironment(Runtime.environment())
         try IOSelection.validate(io)
         // Everything that can be checked without side effects is, before the root check and before `auto`
         // logs its calibration: a mistake in the input is the one line on stderr, whoever runs it.
@@ -51,7 +52,13 @@ struct UpCommand: ParsableCommand {
             throw FZCtlError.invalidInput("fzctl up needs root (CAP_NET_ADMIN) to create the TUN device \(name)")
         }
         let info = try named ?? CryptoSelection.resolve(crypto, logger: context.logger)
-        try runInterface(info.backend, info: info, file: file, peers: peers, name: name, logger: context.logger)
+        if let testTimers {
+            context.logger.warning("TEST ONLY: protocol timers shortened; never set this outside tests", metadata: [
+                "variable": "\(TestTimerScale.variable)",
+                "rekey_after_seconds": .stringConvertible(testTimers.rekeyAfterSeconds)])
+        }
+        try runInterface(info.backend, info: info, file: file, peers: peers, name: name, testTimers: testTimers,
+                         logger: context.logger)
     }
 
     func loadConfig() throws -> WireGuardConfigFile {
@@ -174,7 +181,7 @@ struct UpCommand: ParsableCommand {
     /// Everything from here on is specialized for one crypto backend.
     func runInterface<B: CryptoBackend>(
         _ backend: B.Type, info: CryptoBackendInfo, file: WireGuardConfigFile,
-        peers: [WireGuardPeerConfiguration], name: String, logger: Logger
+        peers: [WireGuardPeerConfiguration], name: String, testTimers: TestTimerScale? = nil, logger: Logger
     ) throws {
         // The UAPI socket first: if another process serves this interface name (perhaps in another network
         // namespace), stop before creating anything. It accepts connections once the loop can answer them.
@@ -197,6 +204,7 @@ struct UpCommand: ParsableCommand {
         var protocolConfiguration = WireGuardConfiguration()
         // Padding stops at the MTU, as the paper and the kernel do: a full-size packet must not grow past it.
         protocolConfiguration.mtu = mtu
+        testTimers?.apply(to: &protocolConfiguration)
         let device = WireGuardDevice<B>(privateKey: file.interface.privateKey, configuration: protocolConfiguration,
                                         random: SystemRandomNumberGenerator())
         for (peer, section) in zip(peers, file.peers) {
@@ -207,15 +215,8 @@ struct UpCommand: ParsableCommand {
             }
         }
 
-        var wall = timespec()
-        clock_gettime(CLOCK_REALTIME, &wall)
-        var mono = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &mono)
         let tunnel = WireGuardTunnel<B, EpollPacketIO>(
-            device: device, pool: io.pool, batchSize: 64,
-            wallClock: WallClockTime(unixSeconds: Int64(wall.tv_sec), nanoseconds: UInt32(wall.tv_nsec)),
-            monotonic: MonotonicInstant(nanoseconds: UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec)),
-            mailbox: mailbox,
+            device: device, pool: io.pool, batchSize: 64, mailbox: mailbox,
             answer: { tunnel, request, time in tunnel.answerUAPI(request, now: time, listenPort: boundPort) })
         let loop: EpollEventLoop<WireGuardTunnel<B, EpollPacketIO>>
         do {

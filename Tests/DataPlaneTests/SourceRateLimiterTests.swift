@@ -69,3 +69,42 @@ import Testing
         #expect(pair.b.drops[.rateLimited] == 15)
     }
 }
+
+@Suite struct SourceRateLimiterCostTests {
+    @Test("A full table of busy sources costs a bounded number of checks per new source, not a rebuild")
+    func constantWorkPerMissWhenFull() {
+        var limiter = SourceRateLimiter(ratePerSecond: 20, burst: 5, capacity: 4096)
+        let now = MonotonicInstant(nanoseconds: 1_000_000_000)
+        for index in 0..<4096 {
+            _ = limiter.tryConsume(.v4(IPv4Address(value: 0x0A00_0000 | UInt32(index))), now: now)
+        }
+        #expect(limiter.evictionChecks == 0)
+        let misses = 100_000
+        for index in 0..<misses {
+            let admitted = limiter.tryConsume(.v4(IPv4Address(value: 0x0B00_0000 | UInt32(index))), now: now)
+            #expect(!admitted || index < 0, "a busy full table admitted a new source")
+        }
+        // The old table rebuilt all 4096 buckets per miss (409,600,000 checks here).
+        #expect(limiter.evictionChecks <= UInt64(misses * SourceRateLimiter.evictionProbes))
+        #expect(limiter.trackedSources == 4096)
+    }
+
+    @Test("Busy sources move to the back of the ring, so an idle one behind them is still found")
+    func busySourcesRotate() {
+        var limiter = SourceRateLimiter(ratePerSecond: 1, burst: 5, capacity: 8)
+        let start = MonotonicInstant(nanoseconds: 1_000_000_000)
+        // Eight sources; the first seven stay busy (they keep spending), the eighth goes quiet.
+        for index in 0..<8 { _ = limiter.tryConsume(.v4(IPv4Address(value: UInt32(index + 1))), now: start) }
+        let later = MonotonicInstant(nanoseconds: 4_000_000_000)
+        for index in 0..<7 {
+            for _ in 0..<5 { _ = limiter.tryConsume(.v4(IPv4Address(value: UInt32(index + 1))), now: later) }
+        }
+        let quiet = MonotonicInstant(nanoseconds: 5_500_000_000)
+        var admitted = false
+        for attempt in 0..<4 where !admitted {
+            admitted = limiter.tryConsume(.v4(IPv4Address(value: UInt32(100 + attempt))), now: quiet)
+        }
+        #expect(admitted, "the idle eighth source was never evicted")
+        #expect(limiter.trackedSources == 8)
+    }
+}

@@ -50,7 +50,8 @@ final class EchoHandler: PacketIOHandler {
 
 @Suite("Epoll event loop")
 struct EventLoopTests {
-    @Test func runOnceEchoesAndWakesAtTheDeadline() throws {
+    @Test(.enabled(if: TestSupport.ipv6Available, Comment(rawValue: TestSupport.noIPv6)))
+    func runOnceEchoesAndWakesAtTheDeadline() throws {
         let server = try TestSupport.makeIO([.ipv4Loopback(port: 0), .ipv6Loopback(port: 0)])
         let client = try TestSupport.makeIO([.ipv4Loopback(port: 0), .ipv6Loopback(port: 0)])
         let handler = EchoHandler(pool: server.pool, delay: .milliseconds(30), stopAfterEchoes: 6)
@@ -84,7 +85,8 @@ struct EventLoopTests {
         #expect(server.pool.availableCount == server.pool.bufferCount)
     }
 
-    @Test func loopThreadEchoesUntilStopped() throws {
+    @Test(.enabled(if: TestSupport.ipv6Available, Comment(rawValue: TestSupport.noIPv6)))
+    func loopThreadEchoesUntilStopped() throws {
         let server = try TestSupport.makeIO([.ipv6Loopback(port: 0)])
         let serverAddress = server.datagrams.localAddresses[0]
         let thread = try EpollLoopThread.start(

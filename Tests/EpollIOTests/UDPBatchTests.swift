@@ -5,7 +5,15 @@ import Testing
 
 @Suite("Epoll UDP batches")
 struct UDPBatchTests {
-    @Test(arguments: [Endpoint.ipv4Loopback(port: 0), Endpoint.ipv6Loopback(port: 0)])
+    @Test func batchArrivesWithSourceAndDestinationIPv4() throws {
+        try batchArrivesWithSourceAndDestination(.ipv4Loopback(port: 0))
+    }
+
+    @Test(.enabled(if: TestSupport.ipv6Available, Comment(rawValue: TestSupport.noIPv6)))
+    func batchArrivesWithSourceAndDestinationIPv6() throws {
+        try batchArrivesWithSourceAndDestination(.ipv6Loopback(port: 0))
+    }
+
     func batchArrivesWithSourceAndDestination(_ loopback: Endpoint) throws {
         let sender = try TestSupport.makeIO([loopback])
         let receiver = try TestSupport.makeIO([loopback])
@@ -40,7 +48,8 @@ struct UDPBatchTests {
         #expect(try receiver.datagrams.receive(into: &incoming) == 0, "nothing else is waiting")
     }
 
-    @Test func oneBatchMixesIPv4AndIPv6() throws {
+    @Test(.enabled(if: TestSupport.ipv6Available, Comment(rawValue: TestSupport.noIPv6)))
+    func oneBatchMixesIPv4AndIPv6() throws {
         let peer = try TestSupport.makeIO([.ipv4Loopback(port: 0), .ipv6Loopback(port: 0)])
         let local = try TestSupport.makeIO([.ipv4Loopback(port: 0), .ipv6Loopback(port: 0)])
         let peerAddresses = peer.datagrams.localAddresses
@@ -85,7 +94,8 @@ struct UDPBatchTests {
         #expect(receiver.pool.availableCount == receiver.pool.bufferCount)
     }
 
-    @Test func segmentedEntryIsSentAsSeveralDatagrams() throws {
+    @Test(.enabled(if: TestSupport.ipv6Available, Comment(rawValue: TestSupport.noIPv6)))
+    func segmentedEntryIsSentAsSeveralDatagrams() throws {
         let sender = try TestSupport.makeIO([.ipv6Loopback(port: 0)])
         let receiver = try TestSupport.makeIO([.ipv6Loopback(port: 0)])
         var outgoing = sender.makeBatch()
@@ -109,8 +119,8 @@ struct UDPBatchTests {
         }
         let error = EpollIOError.systemCall("bind(\(busy))", errno: EADDRINUSE)
         #expect(error.description == "bind(\(busy)) failed: Address already in use (errno \(EADDRINUSE))")
-        #expect(throws: EpollIOError.duplicateFamily(.ipv6Loopback(port: 0))) {
-            _ = try TestSupport.makeIO([.ipv6Loopback(port: 0), .ipv6Loopback(port: 0)])
+        #expect(throws: EpollIOError.duplicateFamily(.ipv4Loopback(port: 0))) {
+            _ = try TestSupport.makeIO([.ipv4Loopback(port: 0), .ipv4Loopback(port: 0)])
         }
     }
 }

@@ -148,6 +148,8 @@ enum BadInputFiles {
                  names: "unknown I/O backend 'io_uring'"),
             Case(arguments: ["up", files.valid, "--log-format", "xml"], status: 1, names: "--log-format 'xml'"),
             Case(arguments: ["up", files.valid], status: 1, names: flagVariable, environment: [flagVariable: "1"]),
+            Case(arguments: ["up", files.valid], status: 1, names: "FZ_TEST_REKEY_AFTER_SECONDS: '0'",
+                 environment: ["FZ_TEST_REKEY_AFTER_SECONDS": "0"]),
         ]
     }
 

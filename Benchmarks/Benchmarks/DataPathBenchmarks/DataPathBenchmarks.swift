@@ -18,6 +18,8 @@ let benchmarks: @Sendable () -> Void = {
         registerTransport(info.backend, name: info.name)
     }
 
+    registerHostile()
+
     Benchmark(
         "epoll UDP loopback: 64 x 1420-byte datagrams sent and received per iteration",
         configuration: .init(scalingFactor: .one, maxIterations: .kilo(20))
@@ -123,5 +125,52 @@ final class DevicePair<B: CryptoBackend> {
         packet[9] = 17
         for (index, byte) in [10, 9, 0, 1, 10, 9, 0, 2].enumerated() { packet[12 + index] = UInt8(byte) }
         return packet
+    }
+}
+
+/// What an attacker can send without keys, handled per iteration: a datagram of each kind the engine must
+/// drop (garbage, every message type at a wrong size, an unknown receiver index, a tampered and a replayed
+/// transport datagram, an initiation with a bad MAC1). The malloc count must stay 0: dropping costs no memory.
+func registerHostile() {
+    Benchmark("Hostile datagrams dropped (8 per iteration): mallocs must be 0",
+              configuration: .init(metrics: [.throughput, .wallClock, .mallocCountTotal])) { benchmark in
+        let pair = DevicePair<SodiumBackend>()
+        let work = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 64)
+        defer { work.deallocate() }
+        // A real transport datagram, delivered once so that its copies are replays.
+        let template = pair.ipv4Packet(length: 100)
+        template.withUnsafeBytes { (work.baseAddress! + 16).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        guard case .send(let range, _) = pair.a.encapsulate(buffer: work, packet: 16..<116, now: pair.now) else {
+            fatalError("no session")
+        }
+        let transport = Array(work[range])
+        transport.withUnsafeBytes { work.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        _ = pair.b.handleDatagram(UnsafeMutableRawBufferPointer(rebasing: work[..<transport.count]),
+                                  from: pair.aEndpoint, now: pair.now)
+        var unknownIndex = transport
+        unknownIndex[4] ^= 0xFF
+        var tampered = transport
+        tampered[transport.count - 1] ^= 1
+        var badMAC1 = [UInt8](repeating: 0x33, count: 148)
+        badMAC1[0] = 1
+        badMAC1[1] = 0
+        badMAC1[2] = 0
+        badMAC1[3] = 0
+        let inputs: [[UInt8]] = [
+            [UInt8](repeating: 0xA5, count: 61), [1, 0, 0, 0] + [UInt8](repeating: 0, count: 100),
+            [2, 0, 0, 0] + [UInt8](repeating: 0, count: 40), [3, 0, 0, 0, 1, 2], transport, unknownIndex, tampered,
+            badMAC1,
+        ]
+        let source = Endpoint(address: .v4(IPv4Address(203, 0, 113, 66)), port: 4444)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            for input in inputs {
+                input.withUnsafeBytes { work.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                let result = pair.b.handleDatagram(UnsafeMutableRawBufferPointer(rebasing: work[..<input.count]),
+                                                   from: source, now: pair.now)
+                guard case .dropped = result else { fatalError("a hostile datagram was accepted: \(result)") }
+            }
+        }
+        benchmark.stopMeasurement()
     }
 }

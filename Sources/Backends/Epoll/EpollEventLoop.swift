@@ -36,7 +36,10 @@ public final class EpollEventLoop<Handler: PacketIOHandler> where Handler.IO == 
     /// Creates the epoll and timer descriptors and registers the backend's descriptors.
     public init(io: EpollPacketIO, handler: Handler) throws(EpollIOError) {
         let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epoll >= 0 else { throw .systemCall("epoll_create1", errno: errno) }
+        guard epoll >= 0 else {
+            let code = errno
+            throw .systemCall("epoll_create1", errno: code)
+        }
         let timer = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
         guard timer >= 0 else {
             let code = errno
@@ -156,7 +159,8 @@ public final class EpollEventLoop<Handler: PacketIOHandler> where Handler.IO == 
                 tv_sec: Int(clamping: nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
         }
         guard timerfd_settime(timerDescriptor, Int32(TFD_TIMER_ABSTIME), &spec, nil) == 0 else {
-            throw .systemCall("timerfd_settime", errno: errno)
+            let code = errno
+            throw .systemCall("timerfd_settime", errno: code)
         }
         armedDeadline = deadline
     }
@@ -166,7 +170,8 @@ public final class EpollEventLoop<Handler: PacketIOHandler> where Handler.IO == 
         event.events = EPOLLIN.rawValue
         event.data.u64 = tag
         guard epoll_ctl(epoll, EPOLL_CTL_ADD, descriptor, &event) == 0 else {
-            throw .systemCall("epoll_ctl(EPOLL_CTL_ADD, fd \(descriptor))", errno: errno)
+            let code = errno
+            throw .systemCall("epoll_ctl(EPOLL_CTL_ADD, fd \(descriptor))", errno: code)
         }
     }
 

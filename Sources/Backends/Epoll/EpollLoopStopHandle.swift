@@ -12,7 +12,10 @@ public final class EpollLoopStopHandle: Sendable {
 
     init() throws(EpollIOError) {
         let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
-        guard fd >= 0 else { throw .systemCall("eventfd", errno: errno) }
+        guard fd >= 0 else {
+            let code = errno
+            throw .systemCall("eventfd", errno: code)
+        }
         fileDescriptor = fd
     }
 

@@ -16,7 +16,8 @@ final class UDPSocket {
         let kind = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(address.addressFamily, kind, Int32(IPPROTO_UDP))
         guard fd >= 0 else {
-            throw .systemCall("socket(\(address.isIPv4 ? "AF_INET" : "AF_INET6"), SOCK_DGRAM)", errno: errno)
+            let code = errno
+            throw .systemCall("socket(\(address.isIPv4 ? "AF_INET" : "AF_INET6"), SOCK_DGRAM)", errno: code)
         }
         do throws(EpollIOError) {
             if !address.isIPv4 {
@@ -29,20 +30,23 @@ final class UDPSocket {
                 try Self.setOption(fd, SOL_SOCKET, SO_SNDBUF, Int32(clamping: bytes), name: "setsockopt(SO_SNDBUF)")
             }
             guard cfz_enable_packet_info(fd, address.addressFamily) == 0 else {
+                let code = errno
                 throw .systemCall(address.isIPv4 ? "setsockopt(IP_PKTINFO)" : "setsockopt(IPV6_RECVPKTINFO)",
-                                  errno: errno)
+                                  errno: code)
             }
             var storage = sockaddr_storage()
             let bound = try withUnsafeMutableBytes(of: &storage) { raw throws(EpollIOError) -> Endpoint in
                 let length = address.write(to: raw.baseAddress!)
                 guard bind(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length) == 0 else {
-                    throw .systemCall("bind(\(address))", errno: errno)
+                    let code = errno
+                    throw .systemCall("bind(\(address))", errno: code)
                 }
                 var actualLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
                 guard getsockname(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &actualLength) == 0,
                     let actual = Endpoint(sockaddr: raw.baseAddress!, length: actualLength)
                 else {
-                    throw .systemCall("getsockname", errno: errno)
+                    let code = errno
+                    throw .systemCall("getsockname", errno: code)
                 }
                 return actual
             }
@@ -63,7 +67,8 @@ final class UDPSocket {
     ) throws(EpollIOError) {
         var value = value
         guard setsockopt(fd, level, option, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
-            throw .systemCall(name, errno: errno)
+            let code = errno
+            throw .systemCall(name, errno: code)
         }
     }
 }

@@ -14,17 +14,56 @@ public struct CPUFeatures: Sendable {
         self.flags = flags
     }
 
+    /// The `-target-cpu` the AVX2 kernels are compiled for (Package.swift uses this name).
+    public static let avx2TargetCPU = "haswell"
+    /// The `-target-cpu` the AVX-512 kernels are compiled for (Package.swift uses this name).
+    public static let avx512TargetCPU = "skylake-avx512"
+
+    /// Every `/proc/cpuinfo` flag for an instruction set LLVM may use when compiling for `haswell`.
+    ///
+    /// The compiler is free to emit any instruction its target CPU has (BMI, MOVBE, LZCNT, F16C, ...), not
+    /// just the vector ones we asked for, so the check covers the whole level. Privileged or OS-gated
+    /// features that ordinary code generation never emits (INVPCID, PKU) are left out: VMs often hide them.
+    public static let haswellFlags: [String] = [
+        "cx16", "lahf_lm", "popcnt", "sse4_1", "sse4_2", "ssse3", "pclmulqdq", "aes", "xsave", "xsaveopt",
+        "avx", "f16c", "fsgsbase", "rdrand", "avx2", "bmi1", "bmi2", "fma", "abm", "movbe",
+    ]
+
+    /// Every `/proc/cpuinfo` flag for an instruction set LLVM may use when compiling for `skylake-avx512`:
+    /// Haswell's, Broadwell's and Skylake's additions, and AVX-512 F, CD, BW, DQ and VL.
+    public static let skylakeAVX512Flags: [String] = haswellFlags + [
+        "rdseed", "adx", "3dnowprefetch", "xsavec", "xsaves", "clflushopt", "clwb",
+        "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl",
+    ]
+
+    /// The flags of `required` this host lacks, in order.
+    public func missing(_ required: [String]) -> [String] {
+        required.filter { !flags.contains($0) }
+    }
+
+    /// Why kernels built for `level` cannot run here: the flags it lacks.
+    public func shortfall(_ required: [String], level: String, kernels: String) -> String {
+        #if arch(x86_64)
+        let lacking = missing(required).joined(separator: " ")
+        return "this CPU (or its OS) lacks \(lacking), which the \(kernels) kernels (built for \(level)) may use"
+        #else
+        return "the \(kernels) kernels are for x86-64 CPUs"
+        #endif
+    }
+
+    /// Whether code compiled for ``avx2TargetCPU`` runs here.
     public var supportsAVX2: Bool {
         #if arch(x86_64)
-        return flags.contains("avx2") && flags.contains("bmi2")
+        return missing(Self.haswellFlags).isEmpty
         #else
         return false
         #endif
     }
 
+    /// Whether code compiled for ``avx512TargetCPU`` runs here.
     public var supportsAVX512: Bool {
         #if arch(x86_64)
-        return supportsAVX2 && flags.contains("avx512f") && flags.contains("avx512vl") && flags.contains("avx512bw")
+        return missing(Self.skylakeAVX512Flags).isEmpty
         #else
         return false
         #endif

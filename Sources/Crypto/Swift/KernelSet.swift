@@ -53,7 +53,8 @@ public enum AVX2KernelSet: ChaChaPolyKernelSet {
     public static var variant: String { "avx2" }
     public static var availability: BackendAvailability {
         CPUFeatures.current.supportsAVX2
-            ? .available : .unavailable(reason: "this CPU (or its OS) does not offer AVX2 and BMI2")
+            ? .available : .unavailable(reason: CPUFeatures.current.shortfall(
+                CPUFeatures.haswellFlags, level: CPUFeatures.avx2TargetCPU, kernels: "AVX2"))
     }
 
     @inlinable
@@ -73,12 +74,13 @@ public enum AVX2KernelSet: ChaChaPolyKernelSet {
     }
 }
 
-/// The kernels compiled with `-target-cpu znver4` (AVX-512 with VL, so rotates are single `vprold`s).
+/// The kernels compiled with `-target-cpu skylake-avx512` (AVX-512 with VL, so rotates are single `vprold`s).
 public enum AVX512KernelSet: ChaChaPolyKernelSet {
     public static var variant: String { "avx512" }
     public static var availability: BackendAvailability {
         CPUFeatures.current.supportsAVX512
-            ? .available : .unavailable(reason: "this CPU (or its OS) does not offer AVX-512 F/VL/BW")
+            ? .available : .unavailable(reason: CPUFeatures.current.shortfall(
+                CPUFeatures.skylakeAVX512Flags, level: CPUFeatures.avx512TargetCPU, kernels: "AVX-512"))
     }
 
     @inlinable

@@ -95,7 +95,7 @@ public struct PacketBatch: ~Copyable {
                 && descriptor.offset + descriptor.length <= pool.bufferSize,
             "packet does not fit its buffer"
         )
-        storage[count] = descriptor
+        (storage + count).initialize(to: descriptor)
         count += 1
     }
 
@@ -104,7 +104,7 @@ public struct PacketBatch: ~Copyable {
     /// batch is full or the pool is empty.
     public mutating func appendNewBuffer() -> Int? {
         guard count < capacity, let buffer = pool.acquire() else { return nil }
-        storage[count] = PacketDescriptor(buffer: buffer, offset: pool.headroom, length: 0)
+        (storage + count).initialize(to: PacketDescriptor(buffer: buffer, offset: pool.headroom, length: 0))
         count += 1
         return count - 1
     }
@@ -124,7 +124,7 @@ public struct PacketBatch: ~Copyable {
         precondition(other.pool === pool, "packet batches use different pools")
         precondition(other.count < other.capacity, "packet batch is full")
         guard let descriptor = take(at: index) else { preconditionFailure("packet batch entry was taken out") }
-        other.storage[other.count] = descriptor
+        (other.storage + other.count).initialize(to: descriptor)
         other.count += 1
     }
 

@@ -7,7 +7,8 @@
 /// send, `destination` is required and `source`, when set, chooses the local address. TUN packets carry no
 /// addresses. A `segmentSize` above 0 says the bytes are several packets of that size back to back, the last
 /// possibly shorter (UDP GRO on receive, GSO on send, TUN offloads).
-public struct PacketDescriptor: Sendable {
+/// `BitwiseCopyable` is what lets ``PacketBatch`` keep descriptors in raw storage it never deinitializes.
+public struct PacketDescriptor: Sendable, BitwiseCopyable {
     /// The pool buffer that holds the bytes.
     public var buffer: PacketBufferID
     /// Where the packet starts, in bytes from the start of the buffer.

@@ -2,7 +2,7 @@
 ///
 /// Packets, allowed-IPs entries and endpoints all carry either family; one enum lets them share code
 /// while each case keeps its compact integer form.
-public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
+public enum IPAddress: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     case v4(IPv4Address)
     case v6(IPv6Address)
 

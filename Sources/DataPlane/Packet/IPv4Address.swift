@@ -2,7 +2,7 @@
 ///
 /// A plain integer makes prefix masking and hashing in the allowed-IPs table cheap, and keeps the type
 /// free of any platform `in_addr` so the data plane stays portable and I/O free.
-public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct IPv4Address: Hashable, Comparable, Sendable, BitwiseCopyable, CustomStringConvertible {
     /// Bytes in an encoded address.
     public static let byteCount = 4
 

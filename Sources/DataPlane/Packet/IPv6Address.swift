@@ -2,7 +2,7 @@
 ///
 /// Two integers instead of sixteen bytes make masking and comparison a couple of instructions, which is
 /// what the longest-prefix match on every packet needs.
-public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct IPv6Address: Hashable, Comparable, Sendable, BitwiseCopyable, CustomStringConvertible {
     /// Bytes in an encoded address.
     public static let byteCount = 16
 

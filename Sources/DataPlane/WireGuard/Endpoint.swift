@@ -2,7 +2,7 @@
 ///
 /// A plain value so the driver can map it to whatever socket address it uses; the engine only compares
 /// endpoints, remembers the latest authenticated one per peer (roaming) and feeds them into cookies.
-public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+public struct Endpoint: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     /// The remote address.
     public var address: IPAddress
     /// The remote UDP port.

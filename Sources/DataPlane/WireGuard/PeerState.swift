@@ -18,6 +18,8 @@ final class PeerState<Backend: CryptoBackend> {
     var handshake: InitiatorHandshake?
     /// The newest timestamp accepted in an initiation from this peer.
     var latestTimestamp: TAI64N?
+    /// The newest timestamp we put in an initiation to this peer; the next one must be greater.
+    var lastTimestampSent: TAI64N?
     var lastInitiationConsumed: MonotonicInstant?
     var lastInitiationSent: MonotonicInstant?
     var handshakeStarted: MonotonicInstant?

@@ -2,19 +2,34 @@
 ///
 /// A valid MAC2 proves only that the sender can receive at its address, so without a per-source limit
 /// one host holding a fresh cookie could make us run a Diffie-Hellman for every datagram it sends. As
-/// the kernel does, IPv4 sources are limited per address and IPv6 sources per /64. The table is bounded:
-/// when it is full, buckets that have refilled completely (idle sources) are forgotten, and if none has,
-/// the new source is refused until one does, so a flood of distinct sources cannot grow it.
+/// the kernel does, IPv4 sources are limited per address and IPv6 sources per /64.
+///
+/// The table is bounded and every call costs O(1), even when a flood of distinct sources keeps it full:
+/// sources sit in a ring in the order they arrived. A new source in a full table looks at no more than
+/// ``evictionProbes`` of the oldest ones; the first that has refilled completely (gone quiet) makes room,
+/// the busy ones move to the back. If all probed sources are busy, the new one is refused for now.
 public struct SourceRateLimiter: Sendable {
     public let ratePerSecond: Int
     public let burst: Int
     public let capacity: Int
+    /// Oldest entries examined per new source when the table is full.
+    public static let evictionProbes = 4
+
     var buckets: [IPAddress: HandshakeRateLimiter] = [:]
+    /// The tracked sources, oldest first, in a ring of `capacity` slots starting at `ringHead`.
+    var ring: [IPAddress]
+    var ringHead = 0
+    /// Buckets examined for eviction since the limiter was made (diagnostics: stays at most
+    /// ``evictionProbes`` per new source, whatever the table holds).
+    public private(set) var evictionChecks: UInt64 = 0
 
     public init(ratePerSecond: Int = 20, burst: Int = 5, capacity: Int = 4096) {
         self.ratePerSecond = ratePerSecond
         self.burst = burst
         self.capacity = max(1, capacity)
+        ring = []
+        ring.reserveCapacity(self.capacity)
+        buckets.reserveCapacity(self.capacity)
     }
 
     /// Number of sources currently tracked.
@@ -29,9 +44,11 @@ public struct SourceRateLimiter: Sendable {
             buckets[key] = bucket
             return allowed
         }
-        if buckets.count >= capacity {
-            forgetIdle(now: now)
-            guard buckets.count < capacity else { return false }
+        if ring.count < capacity {
+            ring.append(key)
+        } else {
+            guard let slot = evictIdle(now: now) else { return false }
+            ring[slot] = key
         }
         var bucket = HandshakeRateLimiter(ratePerSecond: ratePerSecond, burst: burst)
         let allowed = bucket.tryConsume(now: now)
@@ -39,12 +56,23 @@ public struct SourceRateLimiter: Sendable {
         return allowed
     }
 
-    /// Drops the buckets that are full again: their sources have been quiet for a while.
-    mutating func forgetIdle(now: MonotonicInstant) {
-        buckets = buckets.filter { _, bucket in
-            var copy = bucket
-            copy.refill(now: now)
-            return copy.nanoTokens < UInt64(copy.burst) * 1_000_000_000
+    /// Looks at up to ``evictionProbes`` of the oldest sources. Removes the first one whose bucket is full
+    /// again and returns its ring slot, which becomes the newest; busy ones are moved to the newest end.
+    mutating func evictIdle(now: MonotonicInstant) -> Int? {
+        for _ in 0..<min(Self.evictionProbes, ring.count) {
+            let slot = ringHead
+            // The ring is full, so advancing the head makes the oldest slot the newest.
+            ringHead = (ringHead + 1) % ring.count
+            evictionChecks &+= 1
+            let candidate = ring[slot]
+            guard var bucket = buckets[candidate] else { return slot }
+            bucket.refill(now: now)
+            if bucket.nanoTokens >= UInt64(bucket.burst) * 1_000_000_000 {
+                buckets[candidate] = nil
+                return slot
+            }
+            buckets[candidate] = bucket
         }
+        return nil
     }
 }

@@ -21,7 +21,7 @@ public struct WallClockTime: Hashable, Comparable, Sendable {
     /// (about 16.8 ms) as the Linux kernel does, so a stamp does not leak a precise clock to the network.
     @inlinable
     public var whitenedTAI64N: TAI64N {
-        TAI64N(unixSeconds: unixSeconds, nanoseconds: nanoseconds & ~UInt32(0xFF_FFFF))
+        TAI64N(unixSeconds: unixSeconds, nanoseconds: nanoseconds & ~(TAI64N.whiteningGranule - 1))
     }
 
     @inlinable

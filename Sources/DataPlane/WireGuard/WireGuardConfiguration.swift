@@ -31,6 +31,9 @@ public struct WireGuardConfiguration: Sendable {
     public var handshakeBurst: Int = 100
     /// Packets held per peer while a handshake is in progress; the oldest is dropped when full.
     public var stagedPacketLimit: Int = 128
+    /// Cookie replies that may wait in the outbox at once; beyond that, initiations needing a cookie are
+    /// dropped unanswered until the driver has sent the backlog.
+    public var cookieReplyBacklogLimit: Int = 1024
     /// When set, padding never makes a plaintext longer than this (the tunnel MTU).
     public var mtu: Int? = nil
 

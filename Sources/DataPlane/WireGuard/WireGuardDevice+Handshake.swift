@@ -44,9 +44,12 @@ extension WireGuardDevice {
             // A cookie proves the address, not good intent: each source still gets only a few per second.
             return sourceRateLimiter.tryConsume(source.address, now: now) ? nil : .rateLimited
         }
-        let reply = checker.makeReply(Backend.self, to: message, mac1Offset: mac1Offset, source: source, now: now,
-                                      lifetime: configuration.cookieSecretLifetime, random: &random)
-        enqueue(.message(reply, source, nil))
+        // With the backlog full the initiation is still refused, but unanswered: no memory per stranger.
+        if pendingCookieReplies < configuration.cookieReplyBacklogLimit {
+            let reply = checker.makeReply(Backend.self, to: message, mac1Offset: mac1Offset, source: source, now: now,
+                                          lifetime: configuration.cookieSecretLifetime, random: &random)
+            enqueueCookieReply(reply, to: source)
+        }
         return .cookieRequired
     }
 
@@ -201,7 +204,7 @@ extension WireGuardDevice {
             hash = Noise.mixHash(hash, base + staticOffset, count: 48)
             (chainingKey, key) = WireGuardKDF.kdf2(key: chainingKey, input: staticShared)
             let timestampOffset = HandshakeInitiationLayout.encryptedTimestamp
-            now.wallClock.whitenedTAI64N.store(to: base + timestampOffset)
+            nextTimestamp(for: peer, now: now.wallClock).store(to: base + timestampOffset)
             Noise.seal(Backend.self, key: key, data: base + timestampOffset, count: 12, hash: hash)
             hash = Noise.mixHash(hash, base + timestampOffset, count: 28)
             peer.cookies.stamp(out, mac1Offset: HandshakeInitiationLayout.mac1, now: now.monotonic,
@@ -216,6 +219,18 @@ extension WireGuardDevice {
         armPersistentKeepalive(peer, now: now.monotonic)
         peer.retransmitDeadline = now.monotonic + configuration.rekeyTimeout + jitter()
         enqueue(.message(initiation, endpoint, peer))
+    }
+
+    /// The timestamp for a new initiation: the wall clock, whitened, but always after the last one sent to
+    /// this peer. The peer accepts only ever newer stamps, so a clock stepped back (NTP, a bad RTC) must not
+    /// make our initiations look like replays until the clock catches up.
+    func nextTimestamp(for peer: Peer, now: WallClockTime) -> TAI64N {
+        var stamp = now.whitenedTAI64N
+        if let last = peer.lastTimestampSent, stamp <= last {
+            stamp = last.advanced(byNanoseconds: TAI64N.whiteningGranule)
+        }
+        peer.lastTimestampSent = stamp
+        return stamp
     }
 
     /// A random delay in 0...rekeyTimeoutJitter.

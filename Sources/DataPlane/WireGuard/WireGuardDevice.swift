@@ -30,6 +30,10 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     var indices: [UInt32: IndexEntry<Backend>] = [:]
     var outbox: [OutboxItem<Backend>] = []
     var outboxHead = 0
+    /// Cookie replies in the outbox: each answers a stranger, so their number is capped.
+    var pendingCookieReplies = 0
+    /// Cookie replies queued since the device was made (a flood shows here).
+    public internal(set) var cookieRepliesQueued: UInt64 = 0
     var rateLimiter: HandshakeRateLimiter
     /// Per-source limit for handshakes admitted under load by a valid MAC2.
     var sourceRateLimiter = SourceRateLimiter()
@@ -114,6 +118,9 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         return true
     }
 
+    /// Receiver indices in use (handshakes and keypairs of every peer): bounded by the peers, not by traffic.
+    public var receiverIndexCount: Int { indices.count }
+
     /// The public keys of all peers.
     public var peerPublicKeys: [PublicKey] { Array(peers.keys) }
 
@@ -140,10 +147,14 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     /// `buffer` should hold the largest staged packet plus 48 bytes (header, padding, tag); a staged
     /// packet that does not fit is dropped and counted.
     public func nextDatagram(into buffer: UnsafeMutableRawBufferPointer, now: WireGuardTime) -> WireGuardDatagram? {
+        // The outbox is emptied as soon as its last item is taken, not on a later call: a driver that
+        // stops polling once `hasPendingDatagrams` is false must not leave consumed items behind.
+        defer { compactOutboxIfDrained() }
         while outboxHead < outbox.count {
             switch outbox[outboxHead] {
             case .message(let bytes, let endpoint, let peer):
                 outboxHead += 1
+                if peer == nil { pendingCookieReplies -= 1 }
                 if peer?.isRemoved == true { continue }
                 guard bytes.count <= buffer.count else {
                     drops.record(.insufficientBufferSpace)
@@ -185,13 +196,23 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
                 return WireGuardDatagram(count: range.count, endpoint: endpoint)
             }
         }
+        return nil
+    }
+
+    /// Forgets the consumed items once all are consumed; the storage is kept for the next burst, and is
+    /// bounded because cookie replies (the only items a stranger can cause) are capped.
+    @inline(__always)
+    func compactOutboxIfDrained() {
+        guard outboxHead > 0, outboxHead == outbox.count else { return }
         outbox.removeAll(keepingCapacity: true)
         outboxHead = 0
-        return nil
     }
 
     /// Whether `nextDatagram` has something to return.
     public var hasPendingDatagrams: Bool { outboxHead < outbox.count }
+
+    /// Items waiting in the outbox (for tests and diagnostics: it stays small when the driver polls).
+    public var pendingDatagramCount: Int { outbox.count - outboxHead }
 
     /// The earliest time `updateTimers` has work to do, or nil if no timer is armed.
     public var nextDeadline: MonotonicInstant? {
@@ -204,6 +225,17 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
 
     func enqueue(_ item: OutboxItem<Backend>) {
         outbox.append(item)
+    }
+
+    /// Queues a cookie reply unless `cookieReplyBacklogLimit` are already waiting: a flood of initiations
+    /// faster than the driver sends must not grow memory. Returns whether it was queued.
+    @discardableResult
+    func enqueueCookieReply(_ reply: [UInt8], to source: Endpoint) -> Bool {
+        guard pendingCookieReplies < configuration.cookieReplyBacklogLimit else { return false }
+        pendingCookieReplies += 1
+        cookieRepliesQueued &+= 1
+        outbox.append(.message(reply, source, nil))
+        return true
     }
 
     // MARK: - Helpers
