@@ -58,10 +58,9 @@ public struct UAPIServerLimits: Sendable {
 ///
 /// One thread accepts connections and hands each to a thread of its own, up to
 /// ``UAPIServerLimits/maximumConnections`` at once (one more waits briefly for a slot, then is refused
-/// with EBUSY); a connection silent for
-/// ``UAPIServerLimits/idleTimeoutMilliseconds`` is closed, so no client can hold the socket. Requests (each
-/// ending with an empty line) are answered by the loop thread through the ``ControlMailbox``, which owns the
-/// device. Answers are sent with `MSG_NOSIGNAL`: a client that leaves early costs its connection, never a
+/// with EBUSY); a connection silent for ``UAPIServerLimits/idleTimeoutMilliseconds`` is closed, so no
+/// client can hold the socket. Requests (each ending with an empty line) are answered by the loop thread
+/// through the ``ControlMailbox``, which owns the device. Answers are sent with `MSG_NOSIGNAL`: a client that leaves early costs its connection, never a
 /// SIGPIPE.
 public final class UAPIServer: @unchecked Sendable {
     // Safe: `listener`, `path`, `limits` and `mailbox` are immutable after init; `active` is a Mutex;
@@ -74,10 +73,12 @@ public final class UAPIServer: @unchecked Sendable {
     let mailbox: ControlMailbox<UAPIRequest>
     let active = Mutex(0)
 
+    /// `/var/run/wireguard/<interface>.sock`, where `wg` looks for a userspace interface.
     public static func socketPath(interface: String) -> String {
         "/var/run/wireguard/\(interface).sock"
     }
 
+    /// Serves on the standard path for `interface`.
     public convenience init(interface: String, mailbox: ControlMailbox<UAPIRequest>,
                             limits: UAPIServerLimits = UAPIServerLimits()) throws(UAPIServerError) {
         try self.init(path: Self.socketPath(interface: interface), mailbox: mailbox, limits: limits)
