@@ -18,17 +18,17 @@ extension WireGuardTunnel {
 
     func snapshot(now: WireGuardTime, listenPort: UInt16) -> UAPIDeviceSnapshot {
         let zero = PresharedKey(raw: Key32(bytes: .zero))
-        let peers = device.peerPublicKeys.compactMap { key -> UAPIPeerSnapshot? in
-            guard let stats = device.statistics(for: key, now: now.monotonic) else { return nil }
+        // Sorted by base64 key, each encoded once: thousands of peers must not cost a noticeable pause.
+        let peers = device.allStatistics(now: now.monotonic).map { stats -> (String, UAPIPeerSnapshot) in
             let keepalive = stats.persistentKeepalive.map { UInt16(clamping: $0.components.seconds) } ?? 0
-            return UAPIPeerSnapshot(
-                publicKey: key, presharedKey: stats.presharedKey == zero ? nil : stats.presharedKey,
+            return (stats.publicKey.raw.base64, UAPIPeerSnapshot(
+                publicKey: stats.publicKey, presharedKey: stats.presharedKey == zero ? nil : stats.presharedKey,
                 endpoint: stats.endpoint, lastHandshake: stats.lastHandshake, transmittedBytes: stats.sentBytes,
                 receivedBytes: stats.receivedBytes, persistentKeepaliveInterval: keepalive,
-                allowedIPs: stats.allowedIPs)
+                allowedIPs: stats.allowedIPs))
         }
         return UAPIDeviceSnapshot(privateKey: device.privateKey, listenPort: listenPort, firewallMark: 0,
-                                  peers: peers.sorted { $0.publicKey.raw.base64 < $1.publicKey.raw.base64 })
+                                  peers: peers.sorted { $0.0 < $1.0 }.map(\.1))
     }
 
     func apply(_ request: UAPISetRequest, listenPort: UInt16) -> String {

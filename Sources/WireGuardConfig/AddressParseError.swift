@@ -19,13 +19,14 @@ public enum AddressParseError: Error, Equatable, Sendable, CustomStringConvertib
         case .empty:
             return "an empty entry; remove the stray comma or write an address such as 10.0.0.1/32"
         case .invalidAddress(let text):
-            return "'\(text)' is not an IP address; write IPv4 as 10.0.0.1 and IPv6 as fd00::1"
+            return "'\(DisplayText.echo(text))' is not an IP address; write IPv4 as 10.0.0.1 and IPv6 as fd00::1"
         case .invalidPrefixLength(let text):
-            return "'\(text)' is not a prefix length; write a decimal number after '/', e.g. 10.0.0.0/24"
+            return "'\(DisplayText.echo(text))' is not a prefix length; "
+                + "write a decimal number after '/', e.g. 10.0.0.0/24"
         case .prefixTooLong(let length, let maximum):
             return "prefix length /\(length) is too long; this address family allows at most /\(maximum)"
         case .scopedAddress(let text):
-            return "'\(text)' has a %zone suffix; scoped IPv6 addresses are not supported here"
+            return "'\(DisplayText.echo(text))' has a %zone suffix; scoped IPv6 addresses are not supported here"
         }
     }
 }

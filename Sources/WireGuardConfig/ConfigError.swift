@@ -37,6 +37,8 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingPublicKey(ConfigLocation)
     /// Two `[Peer]` sections with the same `PublicKey`.
     case duplicatePeer(ConfigLocation, publicKey: String, firstLine: Int)
+    /// Bytes that are not UTF-8 outside a comment, in the setting `key` (nil: not in a `Key = Value` line).
+    case invalidEncoding(ConfigLocation, key: String?)
 
     /// The file and line the error is about.
     public var location: ConfigLocation {
@@ -48,30 +50,33 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
              .invalidEndpoint(let location, _), .invalidPort(let location, _, _),
              .invalidNumber(let location, _, _, _), .invalidBoolean(let location, _, _),
              .missingInterface(let location), .missingPrivateKey(let location),
-             .missingPublicKey(let location), .duplicatePeer(let location, _, _):
+             .missingPublicKey(let location), .duplicatePeer(let location, _, _),
+             .invalidEncoding(let location, _):
             return location
         }
     }
 
-    /// `wg0.conf:7: PublicKey: a key is 44 base64 characters ...`.
+    /// `wg0.conf:7: PublicKey: a key is 44 base64 characters ...`, with control characters escaped.
     public var description: String {
-        "\(location): \(problem)"
+        DisplayText.escaped("\(location): \(problem)")
     }
 
-    /// The message without the location.
+    /// The message without the location; echoed text from the file is escaped and shortened.
     public var problem: String {
         switch self {
         case .malformedLine(_, let text):
-            return "'\(text)' is not a setting; write `Key = Value`, a `[Section]` header, or a `#` comment"
+            return "'\(DisplayText.echo(text))' is not a setting; "
+                + "write `Key = Value`, a `[Section]` header, or a `#` comment"
         case .unknownSection(_, let name):
-            return "unknown section [\(name)]; a WireGuard config has only [Interface] and [Peer] sections"
+            return "unknown section [\(DisplayText.echo(name))]; "
+                + "a WireGuard config has only [Interface] and [Peer] sections"
         case .duplicateInterface(_, let firstLine):
             return "a second [Interface] section (the first is on line \(firstLine)); merge them into one"
         case .keyOutsideSection(_, let key):
-            return "\(key): a setting before any section; put it under [Interface] or [Peer]"
+            return "\(DisplayText.echo(key)): a setting before any section; put it under [Interface] or [Peer]"
         case .unknownKey(_, let section, let key):
             let known = (section == .interface ? InterfaceKey.allNames : PeerKey.allNames).joined(separator: ", ")
-            return "\(key): not a \(section) setting; the valid ones are \(known)"
+            return "\(DisplayText.echo(key)): not a \(section) setting; the valid ones are \(known)"
         case .duplicateKey(_, let key, let firstLine):
             return "\(key): given twice in this section (first on line \(firstLine)); keep only one"
         case .invalidKey(_, let key, let error):
@@ -81,11 +86,12 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidEndpoint(_, let error):
             return "Endpoint: \(error)"
         case .invalidPort(_, let key, let value):
-            return "\(key): '\(value)' is not a port; write a number from 0 to 65535 (0 picks a random port)"
+            return "\(key): '\(DisplayText.echo(value))' is not a port; "
+                + "write a number from 0 to 65535 (0 picks a random port)"
         case .invalidNumber(_, let key, let value, let expected):
-            return "\(key): '\(value)' is not valid; expected \(expected)"
+            return "\(key): '\(DisplayText.echo(value))' is not valid; expected \(expected)"
         case .invalidBoolean(_, let key, let value):
-            return "\(key): '\(value)' is not valid; write true or false"
+            return "\(key): '\(DisplayText.echo(value))' is not valid; write true or false"
         case .missingInterface:
             return "no [Interface] section; add one with at least a PrivateKey"
         case .missingPrivateKey:
@@ -95,6 +101,10 @@ public enum ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
         case .duplicatePeer(_, let publicKey, let firstLine):
             return "PublicKey: peer \(publicKey) is already defined by the [Peer] on line \(firstLine); "
                 + "merge the two sections"
+        case .invalidEncoding(_, let key):
+            let what = key.map { "\($0): the value" } ?? "this line"
+            return "\(what) has bytes that are not UTF-8 text; a config file is UTF-8 (or ASCII) text, "
+                + "only comments may hold other bytes"
         }
     }
 }

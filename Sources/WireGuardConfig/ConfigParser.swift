@@ -41,15 +41,17 @@ struct ConfigParser {
         self.fileName = fileName
     }
 
-    mutating func parse(_ text: String) throws(ConfigError) -> WireGuardConfigFile {
+    mutating func parse(_ bytes: some Collection<UInt8>) throws(ConfigError) -> WireGuardConfigFile {
         var lineNumber = 0
-        for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        for rawLine in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
-            var line = Substring(rawLine)
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
-            line = Self.trimmed(line)
+            // A comment may hold any bytes, as for wg: cut it before decoding ('#' is never inside a
+            // multi-byte UTF-8 sequence).
+            let content = rawLine.firstIndex(of: UInt8(ascii: "#")).map { rawLine[..<$0] } ?? rawLine[...]
+            let decoded = String(validating: content, as: UTF8.self)
+            let line = Self.trimmed(Substring(decoded ?? String(decoding: content, as: UTF8.self)))
             if line.isEmpty { continue }
-            try parseLine(line, at: ConfigLocation(fileName: fileName, line: lineNumber))
+            try parseLine(line, at: ConfigLocation(fileName: fileName, line: lineNumber), validUTF8: decoded != nil)
         }
         try finishPeer()
         guard let draft = interface else {
@@ -67,7 +69,20 @@ struct ConfigParser {
         return WireGuardConfigFile(fileName: fileName, interface: section, peers: peers, warnings: warnings)
     }
 
-    mutating func parseLine(_ line: Substring, at location: ConfigLocation) throws(ConfigError) {
+    /// Parses one line without its comment; `validUTF8` is false when it was decoded with replacements.
+    mutating func parseLine(_ line: Substring, at location: ConfigLocation,
+                            validUTF8: Bool = true) throws(ConfigError) {
+        if !validUTF8 {
+            // Tolerated only in the wg-quick hooks, kept but never run here; anywhere else the bytes would
+            // reach a value that matters.
+            let key = line.firstIndex(of: "=").map { Self.trimmed(line[..<$0]) } ?? ""
+            let interfaceKey = inPeerSection || interface == nil ? nil : InterfaceKey(matching: key)
+            let hooks: [InterfaceKey] = [.preUp, .postUp, .preDown, .postDown]
+            guard let interfaceKey, hooks.contains(interfaceKey) else {
+                let name = interfaceKey?.rawValue ?? (inPeerSection ? PeerKey(matching: key)?.rawValue : nil)
+                throw .invalidEncoding(location, key: name)
+            }
+        }
         if line.hasPrefix("[") {
             guard line.hasSuffix("]"), line.count >= 2 else { throw .malformedLine(location, text: String(line)) }
             let name = Self.trimmed(line.dropFirst().dropLast())
@@ -241,7 +256,8 @@ struct ConfigParser {
         }
         peers.append(PeerSection(publicKey: publicKey, presharedKey: draft.presharedKey,
                                  allowedIPs: draft.allowedIPs, endpoint: draft.endpoint,
-                                 persistentKeepalive: draft.persistentKeepalive, line: draft.line))
+                                 persistentKeepalive: draft.persistentKeepalive, line: draft.line,
+                                 publicKeyLine: keyLine, endpointLine: draft.seen[.endpoint]))
     }
 
     mutating func warn(_ key: String, at location: ConfigLocation, _ message: String) {

@@ -17,24 +17,33 @@ public enum EndpointParseError: Error, Equatable, Sendable, CustomStringConverti
     /// A hostname where an IP literal is required (the UAPI carries resolved addresses only).
     case unresolvedHost(String)
 
+    /// The offending text, escaped and shortened for the message.
+    var shown: String {
+        switch self {
+        case .missingPort(let text), .invalidPort(let text), .unbracketedIPv6(let text), .malformedBrackets(let text),
+             .invalidIPv6(let text), .scopedIPv6(let text), .invalidHost(let text), .unresolvedHost(let text):
+            return DisplayText.echo(text)
+        }
+    }
+
     public var description: String {
         switch self {
-        case .missingPort(let text):
-            return "'\(text)' has no port; write host:port, e.g. 203.0.113.1:51820 or [2001:db8::1]:51820"
-        case .invalidPort(let text):
-            return "'\(text)' is not a port; a port is a number from 1 to 65535"
-        case .unbracketedIPv6(let text):
-            return "'\(text)' looks like IPv6 without brackets; write [address]:port, e.g. [2001:db8::1]:51820"
-        case .malformedBrackets(let text):
-            return "'\(text)' is not [address]:port; close the bracket and follow it with :port"
-        case .invalidIPv6(let text):
-            return "'\(text)' inside [ ] is not an IPv6 address"
-        case .scopedIPv6(let text):
-            return "'\(text)' has a %zone suffix; scoped IPv6 endpoints are not supported"
-        case .invalidHost(let text):
-            return "'\(text)' is neither an IP address nor a valid DNS name"
-        case .unresolvedHost(let text):
-            return "'\(text)' is a hostname; this needs an IP address (resolve it first)"
+        case .missingPort:
+            return "'\(shown)' has no port; write host:port, e.g. 203.0.113.1:51820 or [2001:db8::1]:51820"
+        case .invalidPort:
+            return "'\(shown)' is not a port; a port is a number from 1 to 65535"
+        case .unbracketedIPv6:
+            return "'\(shown)' looks like IPv6 without brackets; write [address]:port, e.g. [2001:db8::1]:51820"
+        case .malformedBrackets:
+            return "'\(shown)' is not [address]:port; close the bracket and follow it with :port"
+        case .invalidIPv6:
+            return "'\(shown)' inside [ ] is not an IPv6 address"
+        case .scopedIPv6:
+            return "'\(shown)' has a %zone suffix; scoped IPv6 endpoints are not supported"
+        case .invalidHost:
+            return "'\(shown)' is neither an IP address nor a valid DNS name"
+        case .unresolvedHost:
+            return "'\(shown)' is a hostname; this needs an IP address (resolve it first)"
         }
     }
 }

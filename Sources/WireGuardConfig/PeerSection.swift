@@ -14,15 +14,23 @@ public struct PeerSection: Equatable, Sendable {
     public var persistentKeepalive: UInt16?
     /// The line of the `[Peer]` header, for messages about the section.
     public var line: Int
+    /// The line of `PublicKey`, for messages about the key (`line` when not given).
+    public var publicKeyLine: Int
+    /// The line of `Endpoint`, for messages about it such as a name that does not resolve (`line` when
+    /// not given).
+    public var endpointLine: Int
 
     /// A peer section; only the public key is required.
     public init(publicKey: PublicKey, presharedKey: PresharedKey? = nil, allowedIPs: [IPNetwork] = [],
-                endpoint: ConfigEndpoint? = nil, persistentKeepalive: UInt16? = nil, line: Int = 0) {
+                endpoint: ConfigEndpoint? = nil, persistentKeepalive: UInt16? = nil, line: Int = 0,
+                publicKeyLine: Int? = nil, endpointLine: Int? = nil) {
         self.publicKey = publicKey
         self.presharedKey = presharedKey
         self.allowedIPs = allowedIPs
         self.endpoint = endpoint
         self.persistentKeepalive = persistentKeepalive
         self.line = line
+        self.publicKeyLine = publicKeyLine ?? line
+        self.endpointLine = endpointLine ?? line
     }
 }

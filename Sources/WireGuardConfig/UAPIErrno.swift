@@ -19,6 +19,8 @@ public enum UAPIErrno {
     public static let messageTooLong = Int32(EMSGSIZE)
     /// EADDRINUSE: the requested listen port is taken (reported by whoever applies the request).
     public static let addressInUse = Int32(EADDRINUSE)
+    /// EBUSY: the server is serving its limit of connections at once.
+    public static let busy = Int32(EBUSY)
     /// EIO: the request could not be applied for another reason.
     public static let ioError = Int32(EIO)
 }

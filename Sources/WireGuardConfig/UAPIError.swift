@@ -29,6 +29,8 @@ public enum UAPIError: Error, Equatable, Sendable, CustomStringConvertible {
     case applyFailed(errno: Int32, reason: String)
     /// A server answered `errno=N` with N nonzero (client side); `errno` is its positive value.
     case remoteError(errno: Int32)
+    /// The server already serves its limit of connections at once. EBUSY.
+    case tooManyConnections(limit: Int)
 
     /// The positive errno value this error is reported as.
     public var errno: Int32 {
@@ -36,6 +38,7 @@ public enum UAPIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownOperation, .malformedLine, .incomplete: return UAPIErrno.protocolError
         case .unexpectedGetContent, .unknownKey, .invalidValue: return UAPIErrno.invalidArgument
         case .requestTooLarge: return UAPIErrno.messageTooLong
+        case .tooManyConnections: return UAPIErrno.busy
         case .applyFailed(let errno, _), .remoteError(let errno): return errno
         }
     }
@@ -43,20 +46,22 @@ public enum UAPIError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownOperation(let text):
-            return "unknown UAPI operation '\(text)'; a request starts with get=1 or set=1"
+            return "unknown UAPI operation '\(DisplayText.echo(text))'; a request starts with get=1 or set=1"
         case .malformedLine(let line, let text):
-            return "UAPI line \(line): '\(text)' is not key=value"
+            return "UAPI line \(line): '\(DisplayText.echo(text))' is not key=value"
         case .unexpectedGetContent(let line, let text):
-            return "UAPI line \(line): '\(text)' after get=1; a get request is get=1 and a blank line"
+            return "UAPI line \(line): '\(DisplayText.echo(text))' after get=1; a get request is get=1 and a blank line"
         case .unknownKey(let line, let key, let scope):
             let hint = scope == .device ? "before the first public_key" : "in a peer (after public_key)"
-            return "UAPI line \(line): '\(key)' is not a valid key \(hint)"
+            return "UAPI line \(line): '\(DisplayText.echo(key))' is not a valid key \(hint)"
         case .invalidValue(let line, let key, let value, let reason):
-            return "UAPI line \(line): \(key)=\(value): \(reason)"
+            return "UAPI line \(line): \(DisplayText.echo(key))=\(DisplayText.echo(value)): \(reason)"
         case .incomplete:
             return "the UAPI message ended before its terminating blank line"
         case .requestTooLarge(let limit):
             return "the UAPI request exceeds \(limit) bytes without a terminating blank line"
+        case .tooManyConnections(let limit):
+            return "the UAPI server is already serving \(limit) connections; try again"
         case .applyFailed(let errno, let reason):
             return "applying the UAPI request failed (errno \(errno)): \(reason)"
         case .remoteError(let errno):

@@ -2,16 +2,25 @@
 ///
 /// A socket delivers bytes in arbitrary chunks and `wg` may send several requests on one connection;
 /// append what arrives and take requests out until `nextRequest()` returns nil. The buffer is bounded
-/// so a client that never sends the blank line cannot grow it without limit.
+/// so a client that never sends the blank line cannot grow it without limit: a request over the limit
+/// is reported once (EMSGSIZE) and the rest of it, up to its blank line, is dropped as it arrives, so
+/// the server can answer and keep reading instead of cutting the client off mid-upload.
 public struct UAPIRequestReader: Sendable {
+    /// 64 MiB: a `set` of 20,000 peers with keys, endpoints and a few allowed IPs each is about 5 MB.
+    public static let defaultMaximumRequestBytes = 64 << 20
+
     /// The most bytes one request may take, blank line included.
     public let maximumRequestBytes: Int
     var buffer: [UInt8] = []
     /// How far `buffer` has been searched for the end of a request.
     var scanned = 0
+    /// True while the rest of an oversized request is being dropped.
+    var discarding = false
+    /// Whether the last byte dropped while discarding was a newline (a blank line may span two chunks).
+    var discardedNewline = false
 
-    /// A reader refusing requests longer than `maximumRequestBytes` (1 MiB holds thousands of peers).
-    public init(maximumRequestBytes: Int = 1 << 20) {
+    /// A reader refusing requests longer than `maximumRequestBytes`.
+    public init(maximumRequestBytes: Int = Self.defaultMaximumRequestBytes) {
         self.maximumRequestBytes = maximumRequestBytes
     }
 
@@ -27,9 +36,26 @@ public struct UAPIRequestReader: Sendable {
     ///
     /// A malformed request throws with its errno and is dropped from the buffer, so the caller can
     /// answer `errno=N` and keep reading (or close the connection, as wireguard-go does for unknown
-    /// operations).
+    /// operations). An oversized one throws `requestTooLarge` as soon as the limit is passed; its
+    /// remaining bytes are then dropped until its blank line, and the next request parses normally.
     public mutating func nextRequest() throws(UAPIError) -> UAPIRequest? {
         let newline = UInt8(ascii: "\n")
+        if discarding {
+            var index = 0
+            while index < buffer.count {
+                let previousIsNewline = index == 0 ? discardedNewline : buffer[index - 1] == newline
+                if buffer[index] == newline && previousIsNewline { break }
+                index += 1
+            }
+            guard index < buffer.count else {
+                discardedNewline = buffer.last.map { $0 == newline } ?? discardedNewline
+                buffer.removeAll(keepingCapacity: true)
+                return nil
+            }
+            buffer.removeSubrange(...index)
+            discarding = false
+            scanned = 0
+        }
         var index = scanned
         while index < buffer.count {
             // A request ends at an empty line: a newline at the start or right after another newline.
@@ -37,12 +63,18 @@ public struct UAPIRequestReader: Sendable {
                 let request = buffer[...index]
                 buffer.removeSubrange(...index)
                 scanned = 0
+                // The same answer whether the request arrived in one chunk or many.
+                guard request.count <= maximumRequestBytes else {
+                    throw .requestTooLarge(limit: maximumRequestBytes)
+                }
                 return try UAPIRequest.parse(request)
             }
             index += 1
         }
         scanned = buffer.count
         if buffer.count > maximumRequestBytes {
+            discarding = true
+            discardedNewline = buffer.last == newline
             buffer.removeAll()
             scanned = 0
             throw .requestTooLarge(limit: maximumRequestBytes)
@@ -52,6 +84,6 @@ public struct UAPIRequestReader: Sendable {
 
     /// Call at end of stream: throws `incomplete` if a partial request is left over.
     public func finish() throws(UAPIError) {
-        guard buffer.isEmpty else { throw .incomplete }
+        guard buffer.isEmpty && !discarding else { throw .incomplete }
     }
 }

@@ -32,6 +32,16 @@ public struct WireGuardConfigFile: Equatable, Sendable {
     /// single-valued keys given twice, and peers defined twice are errors.
     public static func parse(_ text: String, fileName: String) throws(ConfigError) -> WireGuardConfigFile {
         var parser = ConfigParser(fileName: fileName)
-        return try parser.parse(text)
+        return try parser.parse(text.utf8)
+    }
+
+    /// Parses the bytes of a config file as read from disk, as `wg` does: comments may hold bytes that are
+    /// not UTF-8 (so may the wg-quick hooks, which are kept but not run); anywhere else such bytes are a
+    /// ``ConfigError/invalidEncoding(_:key:)`` naming the line.
+    public static func parse(bytes: some Collection<UInt8>, fileName: String) throws(ConfigError)
+        -> WireGuardConfigFile
+    {
+        var parser = ConfigParser(fileName: fileName)
+        return try parser.parse(bytes)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Crypto
 import DataPlane
+import WireGuardConfig
 
 /// `fzctl bench`: microbenchmarks operators run to choose backends on their own hardware.
 struct BenchCommand: ParsableCommand {
@@ -10,6 +11,13 @@ struct BenchCommand: ParsableCommand {
         abstract: "Benchmark backends on this host.",
         subcommands: [CryptoBenchCommand.self, TunnelBenchCommand.self]
     )
+
+    /// `--format` of both benchmarks: table or json.
+    static func validateFormat(_ format: String) throws(FZCtlError) {
+        guard format == "table" || format == "json" else {
+            throw .invalidInput("--format '\(DisplayText.echo(format))' is not an output format; use table or json")
+        }
+    }
 }
 
 /// `fzctl bench crypto`: ChaCha20-Poly1305 seal and open per backend and size, all in one run.
@@ -38,9 +46,7 @@ struct CryptoBenchCommand: ParsableCommand {
 
     func run() throws {
         let context = try Runtime(global)
-        guard format == "table" || format == "json" else {
-            throw FZCtlError.invalidInput("--format '\(format)' is not an output format; use table or json")
-        }
+        try BenchCommand.validateFormat(format)
         let sizeList = try parseSizes(sizes)
         guard (1...1000).contains(rounds) else {
             throw FZCtlError.invalidInput("--rounds must be between 1 and 1000, got \(rounds)")
@@ -67,8 +73,8 @@ struct CryptoBenchCommand: ParsableCommand {
         var result: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard let value = Int(String(part).trimmingCharacters(in: " ")), (0...1 << 20).contains(value) else {
-                throw FZCtlError.invalidInput(
-                    "--sizes '\(text)': '\(part)' is not a size in bytes between 0 and 1048576")
+                throw FZCtlError.invalidInput("--sizes '\(DisplayText.echo(text))': '\(DisplayText.echo(part))' "
+                    + "is not a size in bytes between 0 and 1048576")
             }
             result.append(value)
         }
@@ -106,24 +112,23 @@ struct TunnelBenchCommand: ParsableCommand {
 
     func run() throws {
         let context = try Runtime(global)
-        guard format == "table" || format == "json" else {
-            throw FZCtlError.invalidInput("--format '\(format)' is not an output format; use table or json")
-        }
+        try BenchCommand.validateFormat(format)
         guard (1...600).contains(seconds) else {
             throw FZCtlError.invalidInput("--seconds must be between 1 and 600, got \(seconds)")
         }
-        let testList = tests.split(separator: ",").map(String.init)
+        let testList = tests.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         for test in testList where test != "tcp" && test != "udp" {
-            throw FZCtlError.invalidInput("--tests: '\(test)' is not a test; use tcp or udp")
+            throw FZCtlError.invalidInput("--tests: '\(DisplayText.echo(test))' is not a test; use tcp or udp")
         }
         let pairList = try TunnelBenchmark.parsePairs(pairs)
+        try IOSelection.validate(io)
+        let cryptoName = try CryptoSelection.resolve(crypto, logger: context.logger).name
         guard geteuid() == 0 else {
             throw FZCtlError.invalidInput("bench tunnel needs root: it creates network namespaces and TUN devices")
         }
         for tool in ["ip", "wg", "wireguard-go", "iperf3", "ping"] where !Subprocess.available(tool) {
             throw FZCtlError.invalidInput("bench tunnel needs \(tool); install it with ./scripts/setup")
         }
-        let cryptoName = try CryptoSelection.resolve(crypto, logger: context.logger).name
         let fzctlPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         let bench = TunnelBenchmark(fzctlPath: fzctlPath, crypto: cryptoName, io: io, seconds: seconds,

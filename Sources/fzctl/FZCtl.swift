@@ -1,4 +1,5 @@
 import ArgumentParser
+import WireGuardConfig
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,8 +16,18 @@ struct FZCtl: ParsableCommand {
 
     /// Parses, runs, and turns every failure into one readable line on stderr and a non-zero exit.
     static func main() {
+        // A reader that goes away (a `wg` killed mid-request, `fzctl ... | head`) must cost a failed write,
+        // not the process: SIGPIPE would kill `fzctl up` and leave its UAPI socket behind. Children get the
+        // default disposition back (`Subprocess`).
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
+            if command is FZCtl || command is BenchCommand {
+                let name = command is FZCtl ? "fzctl" : "fzctl bench"
+                let names = (command is FZCtl ? configuration : BenchCommand.configuration).subcommands
+                    .map { $0.configuration.commandName ?? "" }
+                fail("\(name) needs a command: \(names.joined(separator: ", ")) (see \(name) --help)", code: 64)
+            }
             try command.run()
         } catch let error as FZCtlError {
             fail(error.description, code: error.exitCode)
@@ -33,11 +44,22 @@ struct FZCtl: ParsableCommand {
         }
     }
 
+    /// Writes `fzctl: error: MESSAGE` as one line and exits with `code`.
+    ///
+    /// Only the first line of a multi-line message is kept; control characters are escaped so nothing
+    /// echoed from the input reaches the terminal raw, and a very long line keeps its start and end.
     static func fail(_ message: String, code: Int32) -> Never {
-        let line = message.split(separator: "\n").first.map(String.init) ?? message
+        let first = message.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
+        var line = DisplayText.escaped(first)
+        if line.count > maximumMessageLength {
+            line = line.prefix(maximumMessageLength * 3 / 4) + " … " + line.suffix(maximumMessageLength / 4)
+        }
         FileOutput.standardError("fzctl: error: \(line)\n")
         Glibc.exit(code)
     }
+
+    /// Characters of an error message kept on its one line.
+    static let maximumMessageLength = 1000
 }
 
 /// Unbuffered writes to stdout and stderr, so JSON output and logs never interleave mid-line.

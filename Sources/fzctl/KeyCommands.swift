@@ -9,7 +9,10 @@ struct GenKeyCommand: ParsableCommand {
         abstract: "Print a new random, clamped X25519 private key in base64 (like `wg genkey`)."
     )
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
+        _ = try Runtime(global)
         FileOutput.standardOutput(SecureRandom.privateKey().raw.base64 + "\n")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WireGuardConfig
 
 /// The measurement behind `fzctl bench tunnel`: TCP (and UDP) throughput through real tunnels.
 ///
@@ -32,7 +33,7 @@ struct TunnelBenchmark {
     let tests: [String]
 
     static func parsePairs(_ text: String) throws -> [Pair] {
-        try text.split(separator: ",").map { item in
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
             let sides = item.split(separator: "<").joined().split(separator: ">").joined()
             let parts = sides.components(separatedBy: "-")
             // Accepted spellings: fzctl-fzctl, fzctl-wireguard-go, wireguard-go-wireguard-go (or with <->).
@@ -43,8 +44,8 @@ struct TunnelBenchmark {
             case "wireguard-go-fzctl": return Pair(a: .wireguardGo, b: .fzctl)
             case "wireguard-go-wireguard-go": return Pair(a: .wireguardGo, b: .wireguardGo)
             default:
-                throw FZCtlError.invalidInput(
-                    "--pairs: '\(item)' is not a pair; use fzctl-fzctl, fzctl-wireguard-go or wireguard-go-wireguard-go")
+                throw FZCtlError.invalidInput("--pairs: '\(DisplayText.echo(item))' is not a pair; "
+                    + "use fzctl-fzctl, fzctl-wireguard-go or wireguard-go-wireguard-go")
             }
         }
     }

@@ -42,14 +42,16 @@ struct UpCommand: ParsableCommand {
         }
         let name = try interfaceName()
         let testTimers = try TestTimerScale.fromEnvironment(Runtime.environment())
-        guard io == "auto" || io == "epoll" else {
-            throw FZCtlError.unknownBackend(kind: "I/O", name: io, valid: ["auto", "epoll"])
-        }
-        let info = try CryptoSelection.resolve(crypto, logger: context.logger)
+        try IOSelection.validate(io)
+        // Everything that can be checked without side effects is, before the root check and before `auto`
+        // logs its calibration: a mistake in the input is the one line on stderr, whoever runs it.
+        let named = crypto == "auto" ? nil : try CryptoSelection.resolve(crypto)
+        try rejectOwnPublicKey(file)
+        let peers = try file.peers.map { try peerConfiguration($0) }
         guard geteuid() == 0 else {
             throw FZCtlError.invalidInput("fzctl up needs root (CAP_NET_ADMIN) to create the TUN device \(name)")
         }
-        let peers = try file.peers.map { try peerConfiguration($0) }
+        let info = try named ?? CryptoSelection.resolve(crypto, logger: context.logger)
         if let testTimers {
             context.logger.warning("TEST ONLY: protocol timers shortened; never set this outside tests", metadata: [
                 "variable": "\(TestTimerScale.variable)",
@@ -60,16 +62,22 @@ struct UpCommand: ParsableCommand {
     }
 
     func loadConfig() throws -> WireGuardConfigFile {
-        let text: String
+        let bytes = try ConfigFileReading.read(config)
         do {
-            text = try String(contentsOfFile: config, encoding: .utf8)
-        } catch {
-            throw FZCtlError.invalidInput("cannot read config file \(config): \(error.localizedDescription)")
-        }
-        do {
-            return try WireGuardConfigFile.parse(text, fileName: config)
+            return try WireGuardConfigFile.parse(bytes: bytes, fileName: config)
         } catch {
             throw FZCtlError.invalidInput("\(error)")
+        }
+    }
+
+    /// A peer with the interface's own key would be a tunnel to ourselves; the engine refuses it, so say
+    /// where it is before anything is set up.
+    func rejectOwnPublicKey(_ file: WireGuardConfigFile) throws {
+        // The portable Swift X25519 runs on every host and needs no calibration.
+        let own = SwiftCryptoBackend<PortableKernelSet>.publicKey(for: file.interface.privateKey)
+        if let peer = file.peers.first(where: { $0.publicKey == own }) {
+            throw FZCtlError.invalidInput("\(config):\(peer.publicKeyLine): PublicKey: this is the interface's own "
+                + "public key (from its PrivateKey); a [Peer] takes the other side's public key")
         }
     }
 
@@ -78,8 +86,8 @@ struct UpCommand: ParsableCommand {
         let name = interface ?? (base.hasSuffix(".conf") ? String(base.dropLast(5)) : base)
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-")
         guard (1...15).contains(name.count), name.allSatisfy({ allowed.contains($0) }) else {
-            throw FZCtlError.invalidInput(
-                "interface name '\(name)' is invalid: 1 to 15 letters, digits or _=+.- (use --interface NAME)")
+            throw FZCtlError.invalidInput("interface name '\(DisplayText.echo(name))' is invalid: "
+                + "1 to 15 letters, digits or _=+.- (use --interface NAME)")
         }
         return name
     }
@@ -92,7 +100,7 @@ struct UpCommand: ParsableCommand {
             peer.persistentKeepalive = .seconds(Int(keepalive))
         }
         if let endpoint = section.endpoint {
-            peer.endpoint = try resolve(endpoint, line: section.line)
+            peer.endpoint = try resolve(endpoint, line: section.endpointLine)
         }
         return peer
     }
@@ -175,6 +183,21 @@ struct UpCommand: ParsableCommand {
         _ backend: B.Type, info: CryptoBackendInfo, file: WireGuardConfigFile,
         peers: [WireGuardPeerConfiguration], name: String, testTimers: TestTimerScale? = nil, logger: Logger
     ) throws {
+        // The UAPI socket first: if another process serves this interface name (perhaps in another network
+        // namespace), stop before creating anything. It accepts connections once the loop can answer them.
+        let wake = LockedBox<EpollLoopStopHandle?>(nil)
+        let mailbox = ControlMailbox<UAPIRequest> { wake.value?.signal() }
+        let server: UAPIServer
+        do {
+            server = try UAPIServer(interface: name, mailbox: mailbox)
+        } catch {
+            throw FZCtlError.invalidInput("cannot serve the WireGuard UAPI: \(error)")
+        }
+        defer {
+            mailbox.close()
+            server.stop()
+        }
+
         let mtu = file.interface.mtu ?? 1420
         let io = try openIO(name: name, port: file.interface.listenPort, mtu: mtu, logger: logger)
         let boundPort = io.datagrams.localAddresses.first?.port ?? 0
@@ -184,16 +207,14 @@ struct UpCommand: ParsableCommand {
         testTimers?.apply(to: &protocolConfiguration)
         let device = WireGuardDevice<B>(privateKey: file.interface.privateKey, configuration: protocolConfiguration,
                                         random: SystemRandomNumberGenerator())
-        for peer in peers {
+        for (peer, section) in zip(peers, file.peers) {
             do {
                 try device.addPeer(peer)
             } catch {
-                throw FZCtlError.invalidInput("\(config): peer \(peer.publicKey.raw.base64): \(error)")
+                throw FZCtlError.invalidInput("\(config):\(section.publicKeyLine): PublicKey: \(error)")
             }
         }
 
-        let wake = LockedBox<EpollLoopStopHandle?>(nil)
-        let mailbox = ControlMailbox<UAPIRequest> { wake.value?.signal() }
         let tunnel = WireGuardTunnel<B, EpollPacketIO>(
             device: device, pool: io.pool, batchSize: 64, mailbox: mailbox,
             answer: { tunnel, request, time in tunnel.answerUAPI(request, now: time, listenPort: boundPort) })
@@ -209,16 +230,10 @@ struct UpCommand: ParsableCommand {
         SignalWatcher.stopOnTermination(loop.stopHandle)
         try InterfaceSetup.apply(name: name, file: file, logger: logger)
 
-        let server: UAPIServer
         do {
-            server = try UAPIServer(interface: name, mailbox: mailbox)
             try server.start()
         } catch {
             throw FZCtlError.invalidInput("cannot serve the WireGuard UAPI: \(error)")
-        }
-        defer {
-            mailbox.close()
-            server.stop()
         }
 
         logger.info("interface up", metadata: [

@@ -1,3 +1,4 @@
+import DataPlane
 import Testing
 import WireGuardConfig
 
@@ -51,5 +52,60 @@ import WireGuardConfig
         #expect(throws: UAPIError.requestTooLarge(limit: 32)) { try reader.nextRequest() }
         #expect(UAPIError.requestTooLarge(limit: 32).errno == UAPIErrno.messageTooLong)
         #expect(reader.bufferedByteCount == 0)
+    }
+
+    /// A `set` of 20,000 peers with a key, endpoint, keepalive and allowed IP each, as `wg addconf` sends it.
+    static func twentyThousandPeers() -> UAPISetRequest {
+        UAPISetRequest(deviceOperations: [.replacePeers], peers: (0..<20_000).map { index in
+            var bytes = [UInt8](repeating: 0xa5, count: 32)
+            bytes[0] = UInt8(index & 0xff)
+            bytes[1] = UInt8(index >> 8)
+            let address = IPv4Address(10, 9, UInt8(index >> 8), UInt8(index & 0xff))
+            return UAPIPeerUpdate(publicKey: PublicKey(raw: Key32(bytes)!), operations: [
+                .endpoint(Endpoint(address: .v4(address), port: 51820)), .persistentKeepaliveInterval(25),
+                .replaceAllowedIPs, .allowedIP(IPNetwork(.v4(address), prefixLength: 32)!),
+            ])
+        })
+    }
+
+    @Test("A 20,000-peer set of several MB fits the default limit and parses whole from 64 KiB chunks")
+    func twentyThousandPeerSet() throws {
+        let expected = Self.twentyThousandPeers()
+        let bytes = Array(UAPIRequest.set(expected).serialized.utf8)
+        #expect(bytes.count > 3 << 20)
+        var reader = UAPIRequestReader()
+        var requests: [UAPIRequest] = []
+        for start in stride(from: 0, to: bytes.count, by: 65536) {
+            reader.append(contentsOf: bytes[start..<min(start + 65536, bytes.count)])
+            while let request = try reader.nextRequest() { requests.append(request) }
+        }
+        #expect(requests == [.set(expected)])
+        try reader.finish()
+    }
+
+    @Test("An oversized request is refused once, the rest of it is dropped, and the next request parses",
+          arguments: [1, 5, 4096])
+    func oversizedIsSkipped(chunkSize: Int) throws {
+        var reader = UAPIRequestReader(maximumRequestBytes: 64)
+        // The oversized request's blank line falls across chunk boundaries for the small chunk sizes.
+        let stream = "set=1\n" + String(repeating: "listen_port=1\n", count: 40) + "\nget=1\n\n"
+        let bytes = Array(stream.utf8)
+        var errors: [UAPIError] = []
+        var requests: [UAPIRequest] = []
+        for start in stride(from: 0, to: bytes.count, by: chunkSize) {
+            reader.append(contentsOf: bytes[start..<min(start + chunkSize, bytes.count)])
+            while true {
+                do {
+                    guard let request = try reader.nextRequest() else { break }
+                    requests.append(request)
+                } catch {
+                    errors.append(error)
+                }
+            }
+            #expect(reader.bufferedByteCount <= 64 + chunkSize)
+        }
+        #expect(errors == [.requestTooLarge(limit: 64)])
+        #expect(requests == [.get])
+        try reader.finish()
     }
 }

@@ -3,15 +3,34 @@ import Foundation
 import Testing
 import WireGuardConfig
 
-/// Debian's `wg` against our UAPI text: skipped where `wg` or /var/run/wireguard is unavailable.
+/// Debian's `wg` against our UAPI text.
+///
+/// Needs `wg` and root (the socket lives in /var/run/wireguard, which the suite creates if it is missing,
+/// as on a fresh machine where no `fzctl up` ran yet). Otherwise every test is reported as not run, with
+/// the reason on stderr, never as passed.
 @Suite(.serialized) struct WgInteropTests {
-    static let wgAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/wg")
-        && access("/var/run/wireguard", W_OK) == 0
+    static let wgAvailable: Bool = {
+        var problem: String?
+        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/wg") {
+            problem = "/usr/bin/wg is missing (apt-get install wireguard-tools, or run ./scripts/setup)"
+        } else if geteuid() != 0 {
+            problem = "not running as root: the tests serve a UAPI socket in /var/run/wireguard"
+        } else if mkdir("/var/run/wireguard", 0o755) != 0 {
+            let code = errno
+            if code != EEXIST { problem = "cannot create /var/run/wireguard: \(String(cString: strerror(code)))" }
+        }
+        if let problem {
+            let line = "SKIPPED: WgInteropTests (wg against our UAPI) because \(problem)\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+        return problem == nil
+    }()
+    static let skipReason: Comment = "NOT RUN: needs /usr/bin/wg and root; the SKIPPED line on stderr says why"
 
     static func socketName() -> String { "fzcfg\(getpid())" }
 
     @Test("wg showconf reads our get response; our config parser reads wg's output back",
-          .enabled(if: wgAvailable))
+          .enabled(if: wgAvailable, skipReason))
     func showconfRoundTrip() throws {
         let socket = try #require(FakeUAPISocket(interfaceName: Self.socketName()))
         let snapshot = UAPIGetResponseTests.snapshot
@@ -29,7 +48,7 @@ import WireGuardConfig
         #expect(config.peers.map { $0.persistentKeepalive ?? 0 } == snapshot.peers.map(\.persistentKeepaliveInterval))
     }
 
-    @Test("wg show dump reports our handshake time and byte counters", .enabled(if: wgAvailable))
+    @Test("wg show dump reports our handshake time and byte counters", .enabled(if: wgAvailable, skipReason))
     func dumpCounters() throws {
         let socket = try #require(FakeUAPISocket(interfaceName: Self.socketName()))
         let (status, output) = try socket.runWg(["show", socket.interfaceName, "dump"]) { _ in
@@ -45,7 +64,7 @@ import WireGuardConfig
         #expect(lines[2] == [TestKeys.peerB, "(none)", "[2001:db8::1]:443", "0.0.0.0/0,::/0", "0", "0", "0", "off"])
     }
 
-    @Test("wg set sends a request we parse into the operations it asked for", .enabled(if: wgAvailable))
+    @Test("wg set sends a request we parse into the operations it asked for", .enabled(if: wgAvailable, skipReason))
     func setRequest() throws {
         let socket = try #require(FakeUAPISocket(interfaceName: Self.socketName()))
         var received: [UAPIRequest] = []
@@ -75,7 +94,7 @@ import WireGuardConfig
         #expect(received == [.set(expected)])
     }
 
-    @Test("wg reports our EINVAL status as 'Invalid argument'", .enabled(if: wgAvailable))
+    @Test("wg reports our EINVAL status as 'Invalid argument'", .enabled(if: wgAvailable, skipReason))
     func errnoReachesWg() throws {
         let socket = try #require(FakeUAPISocket(interfaceName: Self.socketName()))
         let (status, output) = try socket.runWg(["set", socket.interfaceName, "listen-port", "1"]) { _ in

@@ -31,13 +31,21 @@ public struct WireGuardDatagram: Equatable, Sendable {
 }
 
 /// Why a configuration call was refused.
-public enum WireGuardConfigurationError: Error, Equatable, Sendable {
+public enum WireGuardConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A peer with this public key already exists.
     case duplicatePeer(PublicKey)
     /// No peer has this public key.
     case unknownPeer(PublicKey)
     /// The peer's public key is our own.
     case ownPublicKey
+
+    public var description: String {
+        switch self {
+        case .duplicatePeer(let key): return "peer \(key.raw.base64) is already configured"
+        case .unknownPeer(let key): return "no peer has the public key \(key.raw.base64)"
+        case .ownPublicKey: return "this is the interface's own public key; a peer takes the other side's public key"
+        }
+    }
 }
 
 /// A pending output of the device, waiting for `nextDatagram`.

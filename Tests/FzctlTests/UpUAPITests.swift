@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+/// `fzctl up` and its UAPI socket as operators meet them: `wg` clients that leave early, and a second
+/// `fzctl up` of the same interface name in another network namespace (`/var/run/wireguard` is shared).
+///
+/// Needs root (network namespaces, TUN devices); without it the suite is reported as not run.
+@Suite(.serialized, .enabled(if: geteuid() == 0, "NOT RUN: fzctl up needs root for network namespaces and TUN"))
+struct UpUAPITests {
+    /// A network namespace for the test's lifetime.
+    final class Namespace {
+        let name: String
+
+        init(_ name: String) throws {
+            self.name = name
+            _ = try FzctlRunner.run(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "del", name])
+            let added = try FzctlRunner.run(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "add", name])
+            guard added.status == 0 else { throw POSIXError(.EPERM) }
+        }
+
+        deinit {
+            _ = try? FzctlRunner.run(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "del", name])
+        }
+    }
+
+    static func config(in directory: String, name: String) throws -> String {
+        let key = try FzctlRunner.fzctl(["genkey"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let path = directory + "/\(name).conf"
+        try "[Interface]\nPrivateKey = \(key)\nAddress = 10.77.0.1/24\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Starts `fzctl up` in `namespace`; the caller interrupts it.
+    static func startUp(_ config: String, in namespace: Namespace) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", namespace.name, FzctlRunner.binary.path, "up", config,
+                             "--crypto", "sodium", "--log", "warn"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return (process, errors)
+    }
+
+    static func waitFor(_ path: String, seconds: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: path) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    /// Connects to the UAPI socket, sends `get=1` and closes at once, before the answer arrives.
+    static func getAndHangUp(_ path: String) {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else { return }
+        _ = send(fd, "get=1\n\n", 7, Int32(MSG_NOSIGNAL))
+    }
+
+    @Test("wg clients that hang up early do not kill fzctl up; a second up of the name elsewhere is refused")
+    func uapiSurvivesClientsAndIsNotTakenOver() throws {
+        let wg = try #require(FzctlRunner.which("wg"), "wireguard-tools is not installed (./scripts/setup)")
+        let name = "fzu\(getpid() % 100_000)"
+        let directory = NSTemporaryDirectory() + "fz-up-uapi-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = try Self.config(in: directory, name: name)
+        let first = try Namespace("fzuapi-a-\(getpid())")
+        let second = try Namespace("fzuapi-b-\(getpid())")
+        let socketPath = "/var/run/wireguard/\(name).sock"
+
+        let (up, _) = try Self.startUp(config, in: first)
+        defer { if up.isRunning { up.interrupt() } }
+        try #require(Self.waitFor(socketPath), "fzctl up did not create \(socketPath)")
+
+        for _ in 0..<50 { Self.getAndHangUp(socketPath) }
+        usleep(200_000)
+        #expect(up.isRunning, "fzctl up died (signal 13 is SIGPIPE): status \(up.isRunning ? 0 : up.terminationStatus)")
+        let show = try FzctlRunner.run(wg, ["show", name, "public-key"])
+        #expect(show.status == 0 && show.stdout.count == 45, "\(show.stderr)")
+
+        // The same name in another namespace: refused, and the first keeps its socket.
+        let again = try FzctlRunner.run(URL(fileURLWithPath: "/usr/bin/timeout"), [
+            "-s", "INT", "10", "ip", "netns", "exec", second.name, FzctlRunner.binary.path, "up", config,
+            "--crypto", "sodium", "--log", "warn",
+        ])
+        #expect(again.status == 1, "\(again.stderr)")
+        #expect(again.stderr.contains("UAPI socket \(socketPath) is in use by another process"), "\(again.stderr)")
+        #expect(try FzctlRunner.run(wg, ["show", name, "public-key"]).stdout == show.stdout)
+
+        up.interrupt()
+        up.waitUntilExit()
+        #expect(up.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: socketPath))
+    }
+}
