@@ -7,7 +7,8 @@ import Testing
     @Test("A bad FZ_TEST_REKEY_AFTER_SECONDS stops fzctl up with one error line naming the variable",
           arguments: ["", "0", "121", "-5", "2.5", "ten", " 5"])
     func rejectsBadValues(_ value: String) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fz-knob-\(getpid())")
+        // One directory per case: the cases run in parallel and each removes its own.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fz-knob-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("wg9.conf").path
