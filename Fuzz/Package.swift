@@ -37,6 +37,7 @@ let package = Package(
         fuzzTarget("FuzzIPPacket", [.product(name: "WireGuardConfig", package: rootPackage)]),
         fuzzTarget("FuzzConfigFile", [.product(name: "WireGuardConfig", package: rootPackage)]),
         fuzzTarget("FuzzUAPI", [.product(name: "WireGuardConfig", package: rootPackage)]),
+        fuzzTarget("FuzzReplayWindow", []),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -119,7 +119,8 @@ func checkAddressText(_ bytes: [UInt8]) {
         let status = text.withCString { inet_pton(family, $0, &buffer) }
         let expected = status == 1 ? Array(buffer[..<(family == AF_INET ? 4 : 16)]) : nil
         fuzzCheck(parsed.map(bytesOf) == expected,
-                  "parseAddress(\(text.debugDescription)) = \(String(describing: parsed)), inet_pton: \(String(describing: expected))")
+                  "parseAddress(\(text.debugDescription)) = \(String(describing: parsed)), "
+                      + "inet_pton: \(String(describing: expected))")
     }
     if let address = parsed {
         let formatted = IPAddressText.format(address)
@@ -222,7 +223,8 @@ func checkAllowedIPs(_ input: inout FuzzInput) {
 func fuzzedAddress(_ input: inout FuzzInput) -> IPAddress {
     if input.flag() {
         let bases: [UInt32] = [0x0A00_0000, 0x0A00_0001, 0xC0A8_0101, 0xFFFF_FFFF, 0]
-        return .v4(IPv4Address(value: bases[input.choice(bases.count)] ^ UInt32(input.byte()) << (8 * UInt32(input.choice(4)))))
+        let base = bases[input.choice(bases.count)]
+        return .v4(IPv4Address(value: base ^ UInt32(input.byte()) << (8 * UInt32(input.choice(4)))))
     }
     let highs: [UInt64] = [0xfd00_0000_0000_0000, 0x2001_0db8_0000_0000, 0, UInt64.max]
     let high = highs[input.choice(highs.count)] ^ UInt64(input.byte()) << (8 * UInt64(input.choice(8)))

@@ -124,12 +124,14 @@ final class DatagramScenario<B: CryptoBackend> {
         initiatorPublic = initiator.publicKey!
         responderPeerConfiguration = WireGuardPeerConfiguration(
             publicKey: initiatorPublic, presharedKey: presharedKey,
-            allowedIPs: [Self.network(.v4(IPv4Address(10, 0, 0, 2)), 32), Self.network(.v4(IPv4Address(10, 1, 0, 0)), 16),
+            allowedIPs: [Self.network(.v4(IPv4Address(10, 0, 0, 2)), 32),
+                         Self.network(.v4(IPv4Address(10, 1, 0, 0)), 16),
                          Self.network(.v6(IPv6Address(high: 0xfd00_0000_0000_0000, low: 2)), 128)],
             endpoint: flags & 0x04 != 0 ? Self.initiatorEndpoints[0] : nil)
         initiatorPeerConfiguration = WireGuardPeerConfiguration(
             publicKey: responder.publicKey!, presharedKey: presharedKey,
-            allowedIPs: [Self.network(.v4(IPv4Address(value: 0)), 0), Self.network(.v6(IPv6Address(high: 0, low: 0)), 0)],
+            allowedIPs: [Self.network(.v4(IPv4Address(value: 0)), 0),
+                         Self.network(.v6(IPv6Address(high: 0, low: 0)), 0)],
             endpoint: Self.responderEndpoint)
         do {
             try responder.addPeer(responderPeerConfiguration)
@@ -221,7 +223,8 @@ final class DatagramScenario<B: CryptoBackend> {
             case .wallClockJump:
                 wallClockOffset += Int64(Int16(bitPattern: input.uint16()))
             case .toggleLoad:
-                if input.flag() { responder.isUnderLoadOverride.toggle() } else { initiator.isUnderLoadOverride.toggle() }
+                let device = input.flag() ? responder : initiator
+                device.isUnderLoadOverride.toggle()
             case .reconfigure: reconfigure(&input)
             case .setDrainBufferSize:
                 let sizes = [4096, 16, 32, 47, 64, 92, 148, 200]
@@ -488,12 +491,16 @@ final class DatagramScenario<B: CryptoBackend> {
     /// Writes MAC1 (`MAC(HASH("mac1----" || receiver public key), msg)`) and MAC2 (with `cookie`, else zeros).
     func mac(_ bytes: inout [UInt8], mac1Offset: Int, responderPublic: PublicKey, cookie: SIMD16<UInt8>?) {
         let key = Self.labeledKey("mac1----", responderPublic)
-        let mac1 = bytes.withUnsafeBytes { BLAKE2s.mac16(key: key, data: UnsafeRawBufferPointer(rebasing: $0[..<mac1Offset])) }
+        let mac1 = bytes.withUnsafeBytes {
+            BLAKE2s.mac16(key: key, data: UnsafeRawBufferPointer(rebasing: $0[..<mac1Offset]))
+        }
         for lane in 0..<16 { bytes[mac1Offset + lane] = mac1[lane] }
         let mac2Offset = mac1Offset + 16
         var mac2 = SIMD16<UInt8>()
         if let cookie {
-            mac2 = bytes.withUnsafeBytes { BLAKE2s.mac16(key: cookie, data: UnsafeRawBufferPointer(rebasing: $0[..<mac2Offset])) }
+            mac2 = bytes.withUnsafeBytes {
+                BLAKE2s.mac16(key: cookie, data: UnsafeRawBufferPointer(rebasing: $0[..<mac2Offset]))
+            }
         }
         for lane in 0..<16 { bytes[mac2Offset + lane] = mac2[lane] }
     }
@@ -512,10 +519,10 @@ final class DatagramScenario<B: CryptoBackend> {
         bytes.withUnsafeMutableBytes { out in
             let base = out.baseAddress!
             let nonce = ExtendedNonce(loadingFrom: base + CookieReplyLayout.nonce)
+            let cookie = base + CookieReplyLayout.encryptedCookie
             mac1.withUnsafeBytes { ad in
-                B.xSeal(key: key, nonce: nonce,
-                        buffer: UnsafeMutableRawBufferPointer(start: base + CookieReplyLayout.encryptedCookie, count: 16),
-                        additionalData: ad, tag: base + CookieReplyLayout.encryptedCookie + 16)
+                B.xSeal(key: key, nonce: nonce, buffer: UnsafeMutableRawBufferPointer(start: cookie, count: 16),
+                        additionalData: ad, tag: cookie + 16)
             }
         }
     }

@@ -84,9 +84,10 @@ enum DatagramSeeds {
             + [op(.initiatorSendsPacket)] + udpToResponder
             + [op(.deliverToResponder)] + deliverOne + [op(.deliverToInitiator)] + deliverOne
             + [op(.deliverToResponder)] + deliverOne + [op(.advanceTime), 3, 2]
-        let scenario = program.withUnsafeBufferPointer { bytes -> DatagramScenario<SwiftCryptoBackend<PortableKernelSet>> in
+        typealias Scenario = DatagramScenario<SwiftCryptoBackend<PortableKernelSet>>
+        let scenario = program.withUnsafeBufferPointer { bytes -> Scenario in
             var input = FuzzInput(bytes)
-            let scenario = DatagramScenario<SwiftCryptoBackend<PortableKernelSet>>(header: &input)
+            let scenario = Scenario(header: &input)
             scenario.run(&input)
             return scenario
         }
