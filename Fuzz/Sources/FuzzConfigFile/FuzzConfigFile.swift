@@ -12,17 +12,35 @@ public func fuzzInitialize(
     return 0
 }
 
-/// The input is the text of a wg-quick config file. A parsed file must be self-consistent and survive
-/// the trip `wg setconf` makes (config -> UAPI `set` request -> text -> parsed request); an error must
-/// name a line of the file.
+/// The input is a wg-quick config file, parsed as the bytes `fzctl up` reads and as a String. A parsed
+/// file must be self-consistent and survive the trip `wg setconf` makes (config -> UAPI `set` request ->
+/// text -> parsed request); an error must name a line of the file. Valid UTF-8 must give the same result
+/// both ways.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
-    let lineCount = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
-    do throws(ConfigError) {
-        let config = try WireGuardConfigFile.parse(text, fileName: "fuzz.conf")
+    let bytes = UnsafeBufferPointer(start: data, count: size)
+    let fromBytes = Result { () throws(ConfigError) in
+        try WireGuardConfigFile.parse(bytes: bytes, fileName: "fuzz.conf")
+    }
+    check(fromBytes, lineCount: lineCount(bytes))
+    let text = String(decoding: bytes, as: UTF8.self)
+    let fromText = Result { () throws(ConfigError) in try WireGuardConfigFile.parse(text, fileName: "fuzz.conf") }
+    check(fromText, lineCount: lineCount(text.utf8))
+    if text.utf8.elementsEqual(bytes) {
+        fuzzCheck(fromBytes == fromText, "bytes and text parse differently: \(fromBytes) vs \(fromText)")
+    }
+    return 0
+}
+
+func lineCount(_ bytes: some Collection<UInt8>) -> Int {
+    bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
+}
+
+func check(_ result: Result<WireGuardConfigFile, ConfigError>, lineCount: Int) {
+    switch result {
+    case .success(let config):
         check(config, lineCount: lineCount)
-    } catch {
+    case .failure(let error):
         fuzzCheck(error.location.fileName == "fuzz.conf", "error names another file")
         fuzzCheck(error.location.line >= 1 && error.location.line <= max(1, lineCount),
                   "error at line \(error.location.line) of \(lineCount)")
@@ -30,7 +48,6 @@ public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
         fuzzCheck(error.description.utf8.starts(with: "fuzz.conf:\(error.location.line): ".utf8),
                   "message \(error.description)")
     }
-    return 0
 }
 
 /// Where hostname endpoints "resolve" to; the parser itself does no DNS.
