@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "Crypto", targets: ["Crypto"]),
         .library(name: "EpollIO", targets: ["EpollIO"]),
         .library(name: "MemoryIO", targets: ["MemoryIO"]),
+        .library(name: "WireGuardConfig", targets: ["WireGuardConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
