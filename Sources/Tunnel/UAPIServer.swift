@@ -60,8 +60,8 @@ public struct UAPIServerLimits: Sendable {
 /// ``UAPIServerLimits/maximumConnections`` at once (one more waits briefly for a slot, then is refused
 /// with EBUSY); a connection silent for ``UAPIServerLimits/idleTimeoutMilliseconds`` is closed, so no
 /// client can hold the socket. Requests (each ending with an empty line) are answered by the loop thread
-/// through the ``ControlMailbox``, which owns the device. Answers are sent with `MSG_NOSIGNAL`: a client that leaves early costs its connection, never a
-/// SIGPIPE.
+/// through the ``ControlMailbox``, which owns the device. Answers are sent with `MSG_NOSIGNAL`: a client
+/// that leaves early costs its connection, never a SIGPIPE.
 public final class UAPIServer: @unchecked Sendable {
     // Safe: `listener`, `path`, `limits` and `mailbox` are immutable after init; `active` is a Mutex;
     // `stop()` only shuts the descriptor down, which is thread-safe at the kernel level.

@@ -78,7 +78,8 @@ import Testing
                 let address = Self.address(&random, v6: v6)
                 let expected = reference.lookup(address)
                 let actual = table.lookup(address)
-                #expect(actual === expected, "step \(step): \(address) -> \(actual?.id ?? -1), want \(expected?.id ?? -1)")
+                #expect(actual === expected,
+                        "step \(step): \(address) -> \(actual?.id ?? -1), want \(expected?.id ?? -1)")
             }
         }
         for owner in owners {

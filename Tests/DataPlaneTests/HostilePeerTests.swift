@@ -12,7 +12,9 @@ import Testing
         var buffer = [UInt8](repeating: 0, count: 16 + 60 + 32)
         let packet = ipv4Packet(from: "10.0.0.99", to: "10.0.0.2", payload: [1])
         buffer.replaceSubrange(16..<(16 + packet.count), with: packet)
-        _ = buffer.withUnsafeMutableBytes { stranger.encapsulate(buffer: $0, packet: 16..<(16 + packet.count), now: pair.now) }
+        _ = buffer.withUnsafeMutableBytes {
+            stranger.encapsulate(buffer: $0, packet: 16..<(16 + packet.count), now: pair.now)
+        }
         var out = [UInt8](repeating: 0, count: 256)
         let datagram = out.withUnsafeMutableBytes { stranger.nextDatagram(into: $0, now: pair.now) }!
         return Array(out[..<datagram.count])
@@ -31,8 +33,8 @@ import Testing
             if step == peerStarts { _ = pair.encapsulate(pair.packetAtoB(), on: pair.a) }
             // 50 spoofed initiations per 10 ms: 5,000 per second, fifty times the handshake rate.
             for index in 0..<50 {
-                let source = Endpoint(address: .v4(IPv4Address(value: 0xC612_0000 | UInt32((offered + index) & 0xFFFF))),
-                                      port: 40000)
+                let host = UInt32((offered + index) & 0xFFFF)
+                let source = Endpoint(address: .v4(IPv4Address(value: 0xC612_0000 | host)), port: 40000)
                 _ = pair.deliver(flood, to: pair.b, from: source)
             }
             offered += 50

@@ -8,7 +8,8 @@ import Testing
           arguments: ["", "0", "121", "-5", "2.5", "ten", " 5"])
     func rejectsBadValues(_ value: String) throws {
         // One directory per case: the cases run in parallel and each removes its own.
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fz-knob-\(getpid())-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("fz-knob-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("wg9.conf").path
