@@ -56,8 +56,9 @@ let package = Package(
         .target(name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll"], path: "Sources/Backends/Epoll"),
         .target(name: "MemoryIO", dependencies: ["DataPlane"], path: "Sources/Backends/Memory"),
         .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
-        .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig"]),
-        .target(name: "LogHandlers", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "Locks"),
+        .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"]),
+        .target(name: "LogHandlers", dependencies: ["Locks", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "fzctl",
             dependencies: [
@@ -71,10 +72,12 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "DataPlane", "CryptoKernels"]),
         .testTarget(
             name: "LogHandlersTests",
-            dependencies: ["LogHandlers", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["LogHandlers", "Locks", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "FzctlTests", dependencies: ["fzctl"]),
-        .testTarget(name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig", "MemoryIO", "DataPlane", "Crypto"]),
+        .testTarget(
+            name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig", "MemoryIO", "DataPlane", "Crypto", "Locks"]
+        ),
         .testTarget(name: "WireGuardConfigTests", dependencies: ["WireGuardConfig", "DataPlane"]),
     ],
     swiftLanguageModes: [.v6]

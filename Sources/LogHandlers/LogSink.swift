@@ -5,7 +5,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Synchronization
+import Locks
 
 /// Where the handlers send finished log lines.
 ///
@@ -40,7 +40,7 @@ public struct LogSink: Sendable {
 /// Serialises writes to one file descriptor so that each line leaves the process in one piece.
 private final class FileDescriptorWriter: Sendable {
     private let fileDescriptor: Int32
-    private let lock = Mutex(())
+    private let lock = Locked(())
 
     init(fileDescriptor: Int32) {
         self.fileDescriptor = fileDescriptor

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import Locks
 
 /// Requests from other threads (the UAPI socket, later the portal) for the loop thread that owns the device.
 ///
@@ -20,7 +20,7 @@ public final class ControlMailbox<Request: Sendable>: Sendable {
         }
     }
 
-    private let queue = Mutex<(requests: [Pending], closed: Bool)>(([], false))
+    private let queue = Locked<(requests: [Pending], closed: Bool)>(([], false))
     /// The answer once the loop has stopped: ENODEV, as for an interface that is gone.
     static var closedAnswer: String { "errno=-19\n\n" }
     private let wake: @Sendable () -> Void

@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import Locks
 import WireGuardConfig
 
 /// Why the UAPI socket could not be served.
@@ -63,7 +63,7 @@ public struct UAPIServerLimits: Sendable {
 /// through the ``ControlMailbox``, which owns the device. Answers are sent with `MSG_NOSIGNAL`: a client
 /// that leaves early costs its connection, never a SIGPIPE.
 public final class UAPIServer: @unchecked Sendable {
-    // Safe: `listener`, `path`, `limits` and `mailbox` are immutable after init; `active` is a Mutex;
+    // Safe: `listener`, `path`, `limits` and `mailbox` are immutable after init; `active` is locked;
     // `stop()` only shuts the descriptor down, which is thread-safe at the kernel level.
     /// Where the socket is.
     public let path: String
@@ -71,7 +71,7 @@ public final class UAPIServer: @unchecked Sendable {
     public let limits: UAPIServerLimits
     let listener: Int32
     let mailbox: ControlMailbox<UAPIRequest>
-    let active = Mutex(0)
+    let active = Locked(0)
 
     /// `/var/run/wireguard/<interface>.sock`, where `wg` looks for a userspace interface.
     public static func socketPath(interface: String) -> String {

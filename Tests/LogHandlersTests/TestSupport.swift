@@ -1,12 +1,12 @@
 import Foundation
 import LogHandlers
 import Logging
-import Synchronization
+import Locks
 import Testing
 
 /// Collects what the handlers write so tests can inspect each line.
 final class LineCollector: Sendable {
-    private let storage = Mutex<[String]>([])
+    private let storage = Locked<[String]>([])
 
     var sink: LogSink {
         LogSink { [self] line in storage.withLock { $0.append(line) } }

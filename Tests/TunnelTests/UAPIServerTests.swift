@@ -1,4 +1,5 @@
 import Foundation
+import Locks
 import Synchronization
 import Testing
 import Tunnel
@@ -129,7 +130,7 @@ private func countingSIGPIPE(_ body: () throws -> Void) rethrows -> Int {
 
     @Test("A 20,000-peer set (several MB) reaches the loop whole and is answered")
     func largeSetIsAccepted() throws {
-        let received = Mutex(0)
+        let received = Locked(0)
         let fixture = try UAPITestServer { request in
             if case .set(let set) = request { received.withLock { $0 = set.peers.count } }
             return "errno=0\n\n"
