@@ -103,12 +103,10 @@ import Testing
                 let bit = Int(random.next() % UInt64(bytes.count * 8))
                 bytes[bit / 8] ^= UInt8(1 << (bit % 8))
             }
+            // Every case changes at least one byte of a datagram (or is not one), and the tag covers the
+            // counter too: nothing here may be accepted.
             let (result, packet) = pair.deliverToB(bytes)
-            if case .dropped = result {} else if bytes != valid {
-                // A flipped bit in the counter can still be a valid, never-seen counter... but the tag covers
-                // it, so nothing but the original may ever be accepted.
-                Issue.record("accepted a mangled datagram: \(result)")
-            }
+            if case .dropped = result {} else { Issue.record("accepted a mangled datagram: \(result)") }
             #expect(packet == nil)
             sent += 1
         }

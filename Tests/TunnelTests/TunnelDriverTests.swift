@@ -122,11 +122,13 @@ import WireGuardConfig
     func uapiSetMutatesDevice() throws {
         let pair = DriverPair()
         let stranger = DriverNode(seed: 77, endpoint: Endpoint(address: .v4(IPv4Address(203, 0, 113, 5)), port: 4))
-        let key = hex(stranger.publicKey.raw)
         let time = WireGuardTime(monotonic: pair.now, wallClock: pair.a.clock.now())
-        let add = try UAPIRequest.parse(Array(
-            "set=1\npublic_key=\(key)\nendpoint=203.0.113.5:4\nallowed_ip=10.9.0.0/16\n"
-                .appending("persistent_keepalive_interval=15\n\n").utf8))
+        // Through the wire format, as `wg set` sends it.
+        let add = try UAPIRequest.parse(Array(UAPIRequest.set(UAPISetRequest(peers: [UAPIPeerUpdate(
+            publicKey: stranger.publicKey, operations: [
+                .endpoint(stranger.endpoint), .allowedIP(IPNetwork(.v4(IPv4Address(10, 9, 0, 0)), prefixLength: 16)!),
+                .persistentKeepaliveInterval(15),
+            ])])).serialized.utf8))
         #expect(pair.a.tunnel.answerUAPI(add, now: time, listenPort: 51820) == "errno=0\n\n")
         let stats = try #require(pair.a.device.statistics(for: stranger.publicKey, now: pair.now))
         #expect(stats.allowedIPs == [IPNetwork(.v4(IPv4Address(10, 9, 0, 0)), prefixLength: 16)!])
@@ -137,7 +139,9 @@ import WireGuardConfig
         pair.a.handle(.tunReadable, at: pair.now)
         #expect(pair.a.takeSent().contains { $0.destination == stranger.endpoint && $0.bytes.first == 1 })
 
-        let remove = try UAPIRequest.parse(Array("set=1\npublic_key=\(key)\nremove=true\n\n".utf8))
+        let remove = UAPIRequest.set(UAPISetRequest(peers: [
+            UAPIPeerUpdate(publicKey: stranger.publicKey, operations: [.remove]),
+        ]))
         #expect(pair.a.tunnel.answerUAPI(remove, now: time, listenPort: 51820) == "errno=0\n\n")
         #expect(pair.a.device.statistics(for: stranger.publicKey, now: pair.now) == nil)
         #expect(pair.a.device.peer(routing: .v4(IPv4Address(10, 9, 3, 4))) == nil)
@@ -196,12 +200,4 @@ import WireGuardConfig
         pair.exchange()
         #expect(pair.b.io.tun!.sent.count == 1)
     }
-}
-
-/// A key as the UAPI writes it: 64 lowercase hex digits.
-func hex(_ key: Key32) -> String {
-    (0..<32).map { index in
-        let byte = key.bytes[index]
-        return String(byte >> 4, radix: 16) + String(byte & 0x0F, radix: 16)
-    }.joined()
 }

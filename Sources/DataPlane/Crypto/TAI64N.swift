@@ -36,18 +36,15 @@ public struct TAI64N: Comparable, Hashable, Sendable {
     /// The resolution of the stamps we send: 2^24 ns (about 16.8 ms), as the Linux kernel whitens them.
     public static let whiteningGranule: UInt32 = 1 << 24
 
-    /// This stamp plus `delta` nanoseconds (below one second), carrying into the seconds label.
+    /// This stamp plus `delta` nanoseconds (below one second), carrying into the seconds label. For stamps
+    /// made here, whose nanoseconds are below 10^9 (so the sum fits a `UInt32`).
     @inlinable
     public func advanced(byNanoseconds delta: UInt32) -> TAI64N {
-        precondition(delta < 1_000_000_000, "advance by less than a second")
-        // A decoded stamp may carry nanoseconds of 10^9 or more; normalise before adding.
-        var label = secondsLabel &+ UInt64(nanoseconds / 1_000_000_000)
-        var nanos = UInt64(nanoseconds % 1_000_000_000) + UInt64(delta)
-        if nanos >= 1_000_000_000 {
-            nanos -= 1_000_000_000
-            label &+= 1
-        }
-        return TAI64N(secondsLabel: label, nanoseconds: UInt32(nanos))
+        precondition(delta < 1_000_000_000 && nanoseconds < 1_000_000_000, "advance a valid stamp by under 1 s")
+        let sum = nanoseconds + delta
+        return sum < 1_000_000_000
+            ? TAI64N(secondsLabel: secondsLabel, nanoseconds: sum)
+            : TAI64N(secondsLabel: secondsLabel &+ 1, nanoseconds: sum - 1_000_000_000)
     }
 
     /// Decodes 12 bytes starting at `pointer`.

@@ -53,15 +53,22 @@ public struct AllowedIPs<Value: AnyObject> {
 
     /// Every network routed to `value`, IPv4 first, longest prefix first.
     public func networks(routedTo value: Value) -> [IPNetwork] {
-        var result: [IPNetwork] = []
+        networksByValue()[ObjectIdentifier(value)] ?? []
+    }
+
+    /// Every network in the table grouped by the value it routes to, in one pass; each value's networks
+    /// come IPv4 first, longest prefix first. Asking for thousands of values one by one would be quadratic.
+    public func networksByValue() -> [ObjectIdentifier: [IPNetwork]] {
+        var result: [ObjectIdentifier: [IPNetwork]] = [:]
         for length in v4Lengths {
-            for (address, owner) in v4[length] ?? [:] where owner === value {
-                result.append(IPNetwork(.v4(IPv4Address(value: address)), prefixLength: length)!)
+            for (address, owner) in v4[length] ?? [:] {
+                result[ObjectIdentifier(owner), default: []]
+                    .append(IPNetwork(.v4(IPv4Address(value: address)), prefixLength: length)!)
             }
         }
         for length in v6Lengths {
-            for (address, owner) in v6[length] ?? [:] where owner === value {
-                result.append(IPNetwork(.v6(address), prefixLength: length)!)
+            for (address, owner) in v6[length] ?? [:] {
+                result[ObjectIdentifier(owner), default: []].append(IPNetwork(.v6(address), prefixLength: length)!)
             }
         }
         return result

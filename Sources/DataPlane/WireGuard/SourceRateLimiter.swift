@@ -28,8 +28,6 @@ public struct SourceRateLimiter: Sendable {
         self.burst = burst
         self.capacity = max(1, capacity)
         ring = []
-        ring.reserveCapacity(self.capacity)
-        buckets.reserveCapacity(self.capacity)
     }
 
     /// Number of sources currently tracked.
@@ -65,7 +63,8 @@ public struct SourceRateLimiter: Sendable {
             ringHead = (ringHead + 1) % ring.count
             evictionChecks &+= 1
             let candidate = ring[slot]
-            guard var bucket = buckets[candidate] else { return slot }
+            // The ring and the table always hold the same sources.
+            var bucket = buckets[candidate]!
             bucket.refill(now: now)
             if bucket.nanoTokens >= UInt64(bucket.burst) * 1_000_000_000 {
                 buckets[candidate] = nil

@@ -45,7 +45,7 @@ extension WireGuardDevice {
             return sourceRateLimiter.tryConsume(source.address, now: now) ? nil : .rateLimited
         }
         // With the backlog full the initiation is still refused, but unanswered: no memory per stranger.
-        if pendingCookieReplies < configuration.cookieReplyBacklogLimit {
+        if hasRoomForCookieReply {
             let reply = checker.makeReply(Backend.self, to: message, mac1Offset: mac1Offset, source: source, now: now,
                                           lifetime: configuration.cookieSecretLifetime, random: &random)
             enqueueCookieReply(reply, to: source)

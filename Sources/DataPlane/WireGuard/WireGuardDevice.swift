@@ -127,11 +127,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     /// What `wg show` reports for a peer, or nil if there is no such peer.
     public func statistics(for key: PublicKey, now: MonotonicInstant) -> WireGuardPeerStatistics? {
         guard let peer = peers[key] else { return nil }
-        return WireGuardPeerStatistics(
-            publicKey: key, presharedKey: peer.presharedKey, endpoint: peer.endpoint, lastHandshake: peer.lastHandshake,
-            receivedBytes: peer.receivedBytes, sentBytes: peer.sentBytes,
-            persistentKeepalive: peer.persistentKeepalive, allowedIPs: allowedIPs.networks(routedTo: peer),
-            stagedPackets: peer.staged.count, hasSession: usableSendKeypair(peer, now: now) != nil)
+        return statistics(of: peer, allowedIPs: allowedIPs.networks(routedTo: peer), now: now)
     }
 
     /// The peer that `address` routes to by the allowed-IPs table.
@@ -227,15 +223,15 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         outbox.append(item)
     }
 
-    /// Queues a cookie reply unless `cookieReplyBacklogLimit` are already waiting: a flood of initiations
-    /// faster than the driver sends must not grow memory. Returns whether it was queued.
-    @discardableResult
-    func enqueueCookieReply(_ reply: [UInt8], to source: Endpoint) -> Bool {
-        guard pendingCookieReplies < configuration.cookieReplyBacklogLimit else { return false }
+    /// Whether another cookie reply may be queued: a flood of initiations faster than the driver sends must
+    /// not grow memory, so at most `cookieReplyBacklogLimit` wait at once.
+    var hasRoomForCookieReply: Bool { pendingCookieReplies < configuration.cookieReplyBacklogLimit }
+
+    /// Queues a cookie reply; the caller checked ``hasRoomForCookieReply`` before building it.
+    func enqueueCookieReply(_ reply: [UInt8], to source: Endpoint) {
         pendingCookieReplies += 1
         cookieRepliesQueued &+= 1
         outbox.append(.message(reply, source, nil))
-        return true
     }
 
     // MARK: - Helpers
