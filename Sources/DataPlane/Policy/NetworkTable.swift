@@ -9,8 +9,8 @@ public struct NetworkTable<Value> {
     /// Indexed by prefix length (0...128).
     @usableFromInline var v6: [[IPv6Address: Value]] = Array(repeating: [:], count: 129)
     /// Prefix lengths in use, longest first.
-    @usableFromInline var v4Lengths: [Int] = []
-    @usableFromInline var v6Lengths: [Int] = []
+    @usableFromInline var v4Lengths = PrefixLengths()
+    @usableFromInline var v6Lengths = PrefixLengths()
 
     /// Networks in the table.
     public private(set) var count = 0
@@ -31,7 +31,7 @@ public struct NetworkTable<Value> {
         }
         if previous == nil {
             count += 1
-            refreshLengths()
+            refreshLength(of: network)
         }
     }
 
@@ -46,7 +46,7 @@ public struct NetworkTable<Value> {
         }
         if removed != nil {
             count -= 1
-            refreshLengths()
+            refreshLength(of: network)
         }
         return removed
     }
@@ -128,9 +128,12 @@ public struct NetworkTable<Value> {
         }
     }
 
-    mutating func refreshLengths() {
-        v4Lengths = (0...32).reversed().filter { !v4[$0].isEmpty }
-        v6Lengths = (0...128).reversed().filter { !v6[$0].isEmpty }
+    mutating func refreshLength(of network: IPNetwork) {
+        let length = network.prefixLength
+        switch network.address {
+        case .v4: v4Lengths.update(length, inUse: !v4[length].isEmpty)
+        case .v6: v6Lengths.update(length, inUse: !v6[length].isEmpty)
+        }
     }
 }
 
