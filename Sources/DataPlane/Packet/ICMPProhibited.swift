@@ -19,6 +19,7 @@ public enum ICMPProhibited {
     ///
     /// The error goes from the original destination back to the original source: IPv4 type 3 code 13
     /// quoting the original header plus 8 bytes, ICMPv6 type 1 code 1 quoting as much as fits in 1280 bytes.
+    /// `out` must not overlap `packet`: the headers are written before the quote is copied.
     public static func build(
         replyingTo packet: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
     ) -> Int? {
