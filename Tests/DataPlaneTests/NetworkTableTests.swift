@@ -24,7 +24,7 @@ import Testing
     @Test func ipv6LookupPicksTheLongestPrefixAcrossTheHalves() {
         var table = NetworkTable<Int>()
         table.insert(TestPackets.network(TestPackets.v6(0xfd00), 8), 8)
-        table.insert(TestPackets.network(TestPackets.v6(0xfd00, 0x2021, 0, 0, 0x1111), 80), 80)
+        table.insert(TestPackets.network(TestPackets.v6(0xfd00, 0x2021, 0, 0, 0x1111, 0, 0, 0), 80), 80)
         table.insert(TestPackets.network(TestPackets.v6(0xfd00, 0x2021, 0, 0, 0x1111, 0, 0, 9), 128), 128)
         table.insert(TestPackets.network(TestPackets.v6(0), 0), 0)
         #expect(table.lookup(TestPackets.v6(0xfd00, 0x2021, 0, 0, 0x1111, 0, 0, 9)) == 128)

@@ -4,6 +4,7 @@ import DataPlane
 enum TestPackets {
     static func v4(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) -> IPAddress { .v4(IPv4Address(a, b, c, d)) }
 
+    /// Groups as written; fewer than eight are padded with zeros before the last, like `fd00::3`.
     static func v6(_ groups: UInt16...) -> IPAddress {
         var all = groups
         while all.count < 8 { all.insert(0, at: all.count - 1) }
