@@ -23,7 +23,7 @@ import Testing
 
     @Test func ipv6LookupPicksTheLongestPrefixAcrossTheHalves() {
         var table = NetworkTable<Int>()
-        table.insert(TestPackets.network(TestPackets.v6(0xfd00), 8), 8)
+        table.insert(TestPackets.network(TestPackets.v6(0xfd00, 0), 8), 8)
         table.insert(TestPackets.network(TestPackets.v6(0xfd00, 0x2021, 0, 0, 0x1111, 0, 0, 0), 80), 80)
         table.insert(TestPackets.network(TestPackets.v6(0xfd00, 0x2021, 0, 0, 0x1111, 0, 0, 9), 128), 128)
         table.insert(TestPackets.network(TestPackets.v6(0), 0), 0)
@@ -42,7 +42,7 @@ import Testing
         table.insert(TestPackets.network(TestPackets.v4(192, 168, 1, 0), 24), 2)
         #expect(table.count == 1)
         #expect(table[network] == 2)
-        table.insert(TestPackets.network(TestPackets.v6(0xfd00), 16), 3)
+        table.insert(TestPackets.network(TestPackets.v6(0xfd00, 0), 16), 3)
         #expect(table.count == 2)
         let removed = table.remove(network)
         let removedTwice = table.remove(network)
@@ -56,7 +56,7 @@ import Testing
 
     @Test func entriesListIPv4FirstLongestFirst() {
         var table = NetworkTable<Int>()
-        table.insert(TestPackets.network(TestPackets.v6(0xfd00), 8), 4)
+        table.insert(TestPackets.network(TestPackets.v6(0xfd00, 0), 8), 4)
         table.insert(TestPackets.network(TestPackets.v4(10, 0, 0, 0), 8), 3)
         table.insert(TestPackets.network(TestPackets.v4(10, 2, 0, 0), 16), 2)
         table.insert(TestPackets.network(TestPackets.v4(10, 1, 0, 0), 16), 1)
