@@ -56,10 +56,27 @@ public final class TunnelInterface {
         try? run(["ip", "route", "del", "\(network)", "dev", name])
     }
 
+    /// Routes of a Client's Resources by Resource id (two Resources may share a network).
+    public private(set) var resourceRoutes: [String: IPNetwork] = [:]
+
+    /// Routes a Resource's network into the tunnel, moving its route if its address changed.
+    public func routeResource(_ id: String, _ network: IPNetwork) throws(HostSetupError) {
+        if let old = resourceRoutes[id], old != network { unrouteResource(id) }
+        resourceRoutes[id] = network
+        try addRoute(network)
+    }
+
+    /// Removes a Resource's route unless another Resource still uses the same network.
+    public func unrouteResource(_ id: String) {
+        guard let old = resourceRoutes.removeValue(forKey: id) else { return }
+        if !resourceRoutes.values.contains(old) { removeRoute(old) }
+    }
+
     /// Removes every route this process added (the device's own go with it when its descriptor closes).
     public func removeRoutes() {
         for network in routes { try? run(["ip", "route", "del", "\(network)", "dev", name]) }
         routes.removeAll()
+        resourceRoutes.removeAll()
     }
 
     func run(_ command: [String]) throws(HostSetupError) {

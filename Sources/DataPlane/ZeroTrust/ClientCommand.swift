@@ -26,7 +26,7 @@ public struct FlowCreated: Hashable, Sendable {
 }
 
 /// Why the portal could not create a flow.
-public enum FlowFailureReason: String, Hashable, Sendable {
+public enum FlowCreationFailure: String, Hashable, Sendable {
     /// No Gateway of the Resource is connected: the Resource is marked offline.
     case offline
     /// The Resource does not exist (any more).
@@ -46,7 +46,7 @@ public enum ClientCommand: Hashable, Sendable {
     /// `flow_created`.
     case flowCreated(FlowCreated)
     /// `flow_creation_failed`.
-    case flowCreationFailed(resource: ResourceID, reason: FlowFailureReason)
+    case flowCreationFailed(resource: ResourceID, reason: FlowCreationFailure)
     /// `gateway_goodbye`: that Gateway dropped us; its Resources need a new flow.
     case gatewayGoodbye(GatewayID)
 }
