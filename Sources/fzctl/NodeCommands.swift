@@ -167,7 +167,11 @@ enum NodeLauncher {
     ) throws {
         let io: EpollPacketIO
         do {
-            io = try EpollPacketIO.openInterface(name: prepared.interface, port: port, mtu: mtu, logger: logger)
+            let opened = try EpollPacketIO.openInterface(name: prepared.interface, port: port, mtu: mtu)
+            io = opened.io
+            if let reason = opened.ipv6Unavailable {
+                logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(reason)"])
+            }
         } catch {
             throw FZCtlError.invalidInput("cannot open the interface \(prepared.interface): \(error)")
         }

@@ -1,13 +1,14 @@
 import DataPlane
-import Logging
 
 extension EpollPacketIO {
     /// Opens a WireGuard interface's TUN device and its UDP sockets: IPv4 and IPv6 on the same port (a random
     /// one from 49152-65535 when `port` is nil, as wireguard-go picks), IPv4 alone on a host without IPv6.
     /// Buffers fit `mtu` plus WireGuard's header, padding and tag.
+    ///
+    /// - Returns: the backend, and why IPv6 could not be used when it is serving IPv4 alone (to log).
     public static func openInterface(
-        name: String, port: UInt16?, mtu: Int, logger: Logger
-    ) throws(EpollIOError) -> EpollPacketIO {
+        name: String, port: UInt16?, mtu: Int
+    ) throws(EpollIOError) -> (io: EpollPacketIO, ipv6Unavailable: EpollIOError?) {
         // Room for the largest packet plus WireGuard's header, padding and tag, and the pool's margins.
         let bufferSize = max(2048, (mtu + 64 + 64 + 63) / 64 * 64)
         func open(_ port: UInt16, ipv6: Bool) throws(EpollIOError) -> EpollPacketIO {
@@ -20,7 +21,7 @@ extension EpollPacketIO {
         for attempt in 0..<16 {
             let candidate = port ?? UInt16.random(in: 49152...65535)
             do {
-                return try open(candidate, ipv6: true)
+                return (try open(candidate, ipv6: true), nil)
             } catch {
                 lastError = error
                 if port == nil && attempt < 15 && "\(error)".contains("in use") { continue }
@@ -29,9 +30,7 @@ extension EpollPacketIO {
         }
         // No IPv6 on this host (disabled, or no such family): serve IPv4 alone rather than not at all.
         if let lastError, "\(lastError)".contains("socket") || "\(lastError)".contains("Address family") {
-            let io = try open(port ?? UInt16.random(in: 49152...65535), ipv6: false)
-            logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(lastError)"])
-            return io
+            return (try open(port ?? UInt16.random(in: 49152...65535), ipv6: false), lastError)
         }
         throw lastError!
     }
