@@ -33,7 +33,8 @@ public enum WireGuardDropReason: Int, CaseIterable, Sendable, CustomStringConver
     case invalidInnerPacket
     /// A decrypted packet whose source address is not in the sending peer's allowed IPs.
     case disallowedSource
-    /// An outgoing packet whose destination matches no peer's allowed IPs.
+    /// An outgoing packet whose destination matches no peer's allowed IPs, or addressed to a peer id
+    /// that names no peer (any more).
     case noRoute
     /// An outgoing packet for a peer with no known endpoint.
     case noEndpoint
