@@ -80,7 +80,8 @@ public final class NodeDaemon<Node: ControlledNode>: @unchecked Sendable {
             throw .loop("\(error)")
         }
         wake.withLock { $0 = loop.wakeHandle }
-        installStop(loop.stopHandle)
+        let stop = loop.stopHandle
+        installStop(stop)
 
         var uapi: UAPIServer?
         if let uapiName {
@@ -97,21 +98,27 @@ public final class NodeDaemon<Node: ControlledNode>: @unchecked Sendable {
             uapi?.stop()
         }
 
+        let joinText = joinMessage.encoded()
         let client = PortalClient(
-            endpoint: portal.with(path: role.path), token: token, logger: logger,
-            handlers: PortalClient.Handlers(
-                connected: { [joinMessage, logger, identity] link in
+            configuration: PortalClientConfiguration(endpoint: portal.with(path: role.path), token: token),
+            events: PortalClientEvents(
+                connected: { [joinMessage, logger, identity] in
                     logger.info("connected to the portal", metadata: ["portal": "\(portal)"])
                     AuditLog.record(joinMessage, direction: .sent, logger: logger, extra: identity)
-                    _ = link.send(joinMessage.encoded())
+                    _ = connection.withLock { $0?.send(joinText) }
                 },
                 received: { [weak self] text in self?.received(text, mailbox: mailbox) },
                 disconnected: { [logger] reason in
                     logger.warning("portal connection lost; reconnecting", metadata: ["reason": "\(reason)"])
                 },
-                refused: { [refusal] status in
-                    refusal.withLock { $0 = "the portal refused the token (HTTP \(status))" }
-                    loop.stopHandle.stop()
+                refused: { [refusal, logger] status in
+                    logger.error("the portal refused this node's token", metadata: ["status": "\(status)"])
+                    refusal.withLock { $0 = "the portal refused the token (HTTP \(status)); check --token" }
+                    stop.stop()
+                },
+                retrying: { [logger] reason, delay in
+                    logger.info("portal unreachable; retrying", metadata: [
+                        "reason": "\(reason)", "retry_in": "\(delay)"])
                 }))
         connection.withLock { $0 = client }
         client.start()

@@ -9,9 +9,9 @@ enum TestPacket {
 
     static func v6(_ text: String) -> IPAddress {
         // Only the forms the tests use: "fd00:2021:1111::N" and "fd00:10::N".
-        let parts = text.components(separatedBy: "::")
-        let head = parts[0].split(separator: ":").map { UInt16($0, radix: 16)! }
-        let tail = parts.count > 1 ? parts[1].split(separator: ":").map { UInt16($0, radix: 16)! } : []
+        let halves = text.split(separator: "::", omittingEmptySubsequences: false)
+        let head = halves[0].split(separator: ":").map { UInt16($0, radix: 16)! }
+        let tail = halves.count > 1 ? halves[1].split(separator: ":").map { UInt16($0, radix: 16)! } : []
         let groups = head + [UInt16](repeating: 0, count: 8 - head.count - tail.count) + tail
         return .v6(IPv6Address(groups: groups))
     }
@@ -108,6 +108,7 @@ final class ZeroTrustPair {
 
     /// What the portal does for a `create_flow`: authorize on the Gateway, then tell the Client.
     func grantFlow(_ resource: ResourceDescription, expiresAt: UnixTime? = nil) {
+        if !client.resourceIDs.contains(resource.id) { client.handle(.upsertResource(resource), now: now) }
         flowCounter += 1
         let psk = PresharedKey(raw: Key32(bytes: SIMD32(repeating: UInt8(flowCounter))))
         gateway.handle(.authorizeFlow(FlowAuthorization(

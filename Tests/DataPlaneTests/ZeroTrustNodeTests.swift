@@ -128,8 +128,11 @@ import Testing
     @Test func spoofedSourceFromAClientIsDropped() {
         let pair = ZeroTrustPair(reauthorize: false)
         pair.grantFlow(pair.resource("web", "10.201.1.0/24"))
+        pair.clientSends(TestPacket.make(from: alice, to: web, proto: 1))
+        #expect(pair.takeGatewayTun().count == 1)
         pair.clientSends(TestPacket.make(from: TestPacket.v4("100.64.0.9"), to: web, proto: 1))
         #expect(pair.takeGatewayTun().isEmpty)
+        #expect(pair.gateway.device.drops[.disallowedSource] == 1)
     }
 
     @Test func returnPathNeedsTheFiltersButIcmpErrorsAlwaysPass() {
