@@ -57,12 +57,13 @@ let package = Package(
         .target(name: "MemoryIO", dependencies: ["DataPlane"], path: "Sources/Backends/Memory"),
         .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
         .target(name: "Locks"),
+        .target(name: "HostSetup", dependencies: ["DataPlane"]),
         .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"]),
         .target(name: "LogHandlers", dependencies: ["Locks", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "fzctl",
             dependencies: [
-                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "Tunnel", "WireGuardConfig",
+                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "Tunnel", "WireGuardConfig", "HostSetup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -3,6 +3,7 @@ import Crypto
 import DataPlane
 import EpollIO
 import Foundation
+import HostSetup
 import Logging
 import Tunnel
 import WireGuardConfig
