@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "EpollIO", targets: ["EpollIO"]),
         .library(name: "MemoryIO", targets: ["MemoryIO"]),
         .library(name: "WireGuardConfig", targets: ["WireGuardConfig"]),
+        .library(name: "ControlProtocol", targets: ["ControlProtocol"]),
+        .library(name: "Portal", targets: ["Portal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,6 +59,8 @@ let package = Package(
         .target(name: "MemoryIO", dependencies: ["DataPlane"], path: "Sources/Backends/Memory"),
         .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
         .target(name: "Locks"),
+        .target(name: "ControlProtocol", dependencies: ["DataPlane", "WireGuardConfig"]),
+        .target(name: "Portal", dependencies: ["ControlProtocol", "DataPlane", "WireGuardConfig"]),
         .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"]),
         .target(name: "LogHandlers", dependencies: ["Locks", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
@@ -78,6 +82,7 @@ let package = Package(
         .testTarget(
             name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig", "MemoryIO", "DataPlane", "Crypto", "Locks"]
         ),
+        .testTarget(name: "PortalTests", dependencies: ["Portal", "ControlProtocol", "DataPlane"]),
         .testTarget(name: "WireGuardConfigTests", dependencies: ["WireGuardConfig", "DataPlane"]),
     ],
     swiftLanguageModes: [.v6]
