@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(
             name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig", "MemoryIO", "DataPlane", "Crypto", "Locks"]
         ),
-        .testTarget(name: "PortalTests", dependencies: ["Portal", "ControlProtocol", "DataPlane"]),
+        .testTarget(name: "PortalTests", dependencies: ["Portal", "ControlProtocol", "DataPlane", "WireGuardConfig"]),
         .testTarget(name: "WireGuardConfigTests", dependencies: ["WireGuardConfig", "DataPlane"]),
     ],
     swiftLanguageModes: [.v6]

@@ -151,7 +151,9 @@ public enum ControlMessage: Hashable, Sendable {
         guard eventNames.contains(event) else { throw .unknownEvent(event) }
         let payload: JSONObjectReader
         do {
-            payload = try JSONObjectReader(envelope["payload"] ?? .null, path: "payload")
+            // Field paths start inside the payload: "missing field client_id", not "payload.client_id".
+            let checked = try JSONObjectReader(envelope["payload"] ?? .null, path: "payload")
+            payload = JSONObjectReader(fields: checked.fields, path: "")
         } catch {
             throw ControlMessageError(error, event: event)
         }

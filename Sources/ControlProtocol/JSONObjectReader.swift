@@ -18,6 +18,12 @@ public struct JSONObjectReader: Sendable {
         self.fields = fields
     }
 
+    /// A reader over `fields` whose errors name paths under `path`.
+    public init(fields: [String: JSONValue], path: String) {
+        self.path = path
+        self.fields = fields
+    }
+
     /// The path of `key` inside this object.
     public func path(of key: String) -> String {
         path.isEmpty ? key : "\(path).\(key)"

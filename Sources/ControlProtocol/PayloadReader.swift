@@ -93,6 +93,9 @@ struct PayloadReader {
 
     /// Reads this object as a Resource.
     func resource() throws(ControlMessageError) -> WireResource {
+        let id = try string("id")
+        let name = try string("name")
+        let address = try network("address")
         let filterObjects = try wrap { () throws(JSONFieldError) in try object.objects("filters", required: false) }
         var filters: [WireFilter] = []
         for (index, filterObject) in filterObjects.enumerated() {
@@ -103,9 +106,7 @@ struct PayloadReader {
                 throw invalid("filters[\(index)]", error.description)
             }
         }
-        return WireResource(
-            id: try string("id"), name: try string("name"), address: try network("address"), filters: filters
-        )
+        return WireResource(id: id, name: name, address: address, filters: filters)
     }
 
     func resources(_ key: String) throws(ControlMessageError) -> [WireResource] {

@@ -27,13 +27,13 @@ public enum WireFilter: Hashable, Sendable {
         case (nil, nil):
             ports = nil
         case (.some, nil):
-            throw .halfRange(missing: object.path(of: "port_range_end"))
+            throw .halfRange(missing: "port_range_end")
         case (nil, .some):
-            throw .halfRange(missing: object.path(of: "port_range_start"))
+            throw .halfRange(missing: "port_range_start")
         case (.some(let start), .some(let end)):
             for (key, port) in [("port_range_start", start), ("port_range_end", end)]
             where port < 0 || port > Int64(UInt16.max) {
-                throw .portOutOfRange(path: object.path(of: key), value: port)
+                throw .portOutOfRange(field: key, value: port)
             }
             guard start <= end else { throw .reversedRange(start: start, end: end) }
             ports = UInt16(start)...UInt16(end)

@@ -4,8 +4,8 @@ public enum WireFilterError: Error, Equatable, Sendable, CustomStringConvertible
     case field(JSONFieldError)
     /// `protocol` is not tcp, udp or icmp.
     case unknownProtocol(String)
-    /// A port outside 0...65535.
-    case portOutOfRange(path: String, value: Int64)
+    /// A port outside 0...65535; `field` is `port_range_start` or `port_range_end`.
+    case portOutOfRange(field: String, value: Int64)
     /// `port_range_start` is greater than `port_range_end`.
     case reversedRange(start: Int64, end: Int64)
     /// Only one end of the range was given; the payload names the missing one.
@@ -19,8 +19,8 @@ public enum WireFilterError: Error, Equatable, Sendable, CustomStringConvertible
             return error.description
         case .unknownProtocol(let name):
             return "unknown protocol \"\(name)\"; use \"tcp\", \"udp\" or \"icmp\""
-        case .portOutOfRange(let path, let value):
-            return "\(path) is \(value); a port is 0 to 65535"
+        case .portOutOfRange(let field, let value):
+            return "\(field) is \(value); a port is 0 to 65535"
         case .reversedRange(let start, let end):
             return "port range \(start)-\(end) starts after it ends; write the lower port in port_range_start"
         case .halfRange(let missing):

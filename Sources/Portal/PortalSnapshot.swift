@@ -13,6 +13,19 @@ public struct PortalSnapshot: Codable, Hashable, Sendable {
         /// A Gateway's announced endpoint.
         public var endpoint: String?
 
+        public init(
+            role: NodeRole, id: String, online: Bool, tunnelIPv4: String, tunnelIPv6: String, publicKey: String?,
+            endpoint: String?
+        ) {
+            self.role = role
+            self.id = id
+            self.online = online
+            self.tunnelIPv4 = tunnelIPv4
+            self.tunnelIPv6 = tunnelIPv6
+            self.publicKey = publicKey
+            self.endpoint = endpoint
+        }
+
         enum CodingKeys: String, CodingKey {
             case role, id, online, endpoint
             case tunnelIPv4 = "tunnel_ipv4"
@@ -28,6 +41,13 @@ public struct PortalSnapshot: Codable, Hashable, Sendable {
         public var gatewayID: String
         public var expiresAt: Int64?
 
+        public init(clientID: String, resourceID: String, gatewayID: String, expiresAt: Int64?) {
+            self.clientID = clientID
+            self.resourceID = resourceID
+            self.gatewayID = gatewayID
+            self.expiresAt = expiresAt
+        }
+
         enum CodingKeys: String, CodingKey {
             case clientID = "client_id"
             case resourceID = "resource_id"
@@ -38,4 +58,9 @@ public struct PortalSnapshot: Codable, Hashable, Sendable {
 
     public var nodes: [Node]
     public var flows: [Flow]
+
+    public init(nodes: [Node], flows: [Flow]) {
+        self.nodes = nodes
+        self.flows = flows
+    }
 }
