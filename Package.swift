@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "EpollIO", targets: ["EpollIO"]),
         .library(name: "MemoryIO", targets: ["MemoryIO"]),
         .library(name: "WireGuardConfig", targets: ["WireGuardConfig"]),
+        .library(name: "ControlProtocol", targets: ["ControlProtocol"]),
+        .library(name: "Portal", targets: ["Portal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -58,6 +60,8 @@ let package = Package(
         .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
         .target(name: "Locks"),
         .target(name: "HostSetup", dependencies: ["DataPlane"]),
+        .target(name: "ControlProtocol", dependencies: ["DataPlane", "WireGuardConfig"]),
+        .target(name: "Portal", dependencies: ["ControlProtocol", "DataPlane", "WireGuardConfig"]),
         .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"]),
         .target(name: "LogHandlers", dependencies: ["Locks", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
@@ -79,6 +83,7 @@ let package = Package(
         .testTarget(
             name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig", "MemoryIO", "DataPlane", "Crypto", "Locks"]
         ),
+        .testTarget(name: "PortalTests", dependencies: ["Portal", "ControlProtocol", "DataPlane", "WireGuardConfig"]),
         .testTarget(name: "WireGuardConfigTests", dependencies: ["WireGuardConfig", "DataPlane"]),
     ],
     swiftLanguageModes: [.v6]
