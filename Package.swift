@@ -29,6 +29,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         .target(name: "DataPlane"),
@@ -58,11 +59,31 @@ let package = Package(
         .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
         .target(name: "Locks"),
         .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"]),
+        .target(
+            name: "PortalServer",
+            dependencies: [
+                "Locks",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "PortalClient",
+            dependencies: [
+                "Locks",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
         .target(name: "LogHandlers", dependencies: ["Locks", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "fzctl",
             dependencies: [
-                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "Tunnel", "WireGuardConfig",
+                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "Tunnel", "WireGuardConfig", "PortalClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -77,6 +98,16 @@ let package = Package(
         .testTarget(name: "FzctlTests", dependencies: ["fzctl"]),
         .testTarget(
             name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig", "MemoryIO", "DataPlane", "Crypto", "Locks"]
+        ),
+        .testTarget(
+            name: "PortalTransportTests",
+            dependencies: [
+                "PortalServer", "PortalClient", "Locks",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "WireGuardConfigTests", dependencies: ["WireGuardConfig", "DataPlane"]),
     ],
