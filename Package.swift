@@ -95,7 +95,7 @@ let package = Package(
             name: "LogHandlersTests",
             dependencies: ["LogHandlers", "Locks", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "FzctlTests", dependencies: ["fzctl"]),
+        .testTarget(name: "FzctlTests", dependencies: ["fzctl", "PortalServer", "Locks"]),
         .testTarget(
             name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig", "MemoryIO", "DataPlane", "Crypto", "Locks"]
         ),

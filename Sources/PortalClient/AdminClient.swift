@@ -8,6 +8,11 @@ public enum AdminClient {
     public struct Response: Sendable, Equatable {
         public let status: Int
         public let body: String
+
+        public init(status: Int, body: String) {
+            self.status = status
+            self.body = body
+        }
     }
 
     /// Sends `method path` to the `http://HOST:PORT` in `url` with the bearer token; blocks until answered.

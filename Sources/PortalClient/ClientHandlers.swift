@@ -66,7 +66,15 @@ final class ClientWebSocketHandler: ChannelInboundHandler {
         keepalive = context.eventLoop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in
             handler.value.tick(context: loopContext.value, interval: interval, timeout: timeout, idle: idleSeconds)
         }
-        client.didOpen(channel: context.channel, attempt: attempt)
+        // The HTTP upgrade handler is still in the pipeline and fails writes until the upgrade finishes, which
+        // happens in this same loop turn: tell the owner (who sends `join` at once) on the next one.
+        let channel = context.channel
+        let client = self.client
+        let attempt = self.attempt
+        context.eventLoop.execute {
+            guard channel.isActive else { return }
+            client.didOpen(channel: channel, attempt: attempt)
+        }
     }
 
     private var lastPing = NIODeadline.now()

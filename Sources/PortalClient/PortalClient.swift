@@ -152,7 +152,8 @@ public final class PortalClient: Sendable {
                         attemptEnded(channel: channel, attempt: attempt)
                     }
                 case .failure(let error):
-                    scheduleRetry(reason: "cannot reach the portal at \(endpoint.address): \(describeConnectError(error))")
+                    let reason = describeConnectError(error)
+                    scheduleRetry(reason: "cannot reach the portal at \(endpoint.address): \(reason)")
                 }
             }
     }

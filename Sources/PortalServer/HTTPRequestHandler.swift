@@ -20,6 +20,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var answered = false
+    private var requestEnded = false
+    private var closeAtRequestEnd = false
 
     init(server: PortalServer, note: UpgradeNote) {
         self.server = server
@@ -27,8 +29,15 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !answered else { return }
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if case .end = part { requestEnded = true }
+        guard !answered else {
+            // An early answer (413) waits for the rest of the body, discarded: closing with unread bytes
+            // would reset the connection and the client might lose the answer.
+            if requestEnded && closeAtRequestEnd { context.close(promise: nil) }
+            return
+        }
+        switch part {
         case .head(let head):
             self.head = head
             self.body = context.channel.allocator.buffer(capacity: 0)
@@ -61,7 +70,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let prefix = "/admin/"
-        guard path.hasPrefix(prefix), let endpoint = AdminRequest.Endpoint(rawValue: String(path.dropFirst(prefix.count)))
+        guard path.hasPrefix(prefix),
+              let endpoint = AdminRequest.Endpoint(rawValue: String(path.dropFirst(prefix.count)))
         else {
             respond(context: context, status: .notFound, body: errorBody("not found"))
             return
@@ -95,6 +105,11 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),
                       promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        guard requestEnded else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            closeAtRequestEnd = true
+            return
+        }
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }

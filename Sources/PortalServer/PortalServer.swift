@@ -121,7 +121,8 @@ public final class PortalServer: Sendable {
         let httpHandler = HTTPRequestHandler(server: self, note: note)
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: configuration.maxMessageSize,
-            automaticErrorHandling: true,
+            // ServerWebSocketHandler answers protocol errors itself, with exactly one close frame.
+            automaticErrorHandling: false,
             shouldUpgrade: { [self] channel, head in
                 channel.eventLoop.makeSucceededFuture(self.shouldUpgrade(channel: channel, head: head, note: note))
             },
@@ -173,6 +174,7 @@ public final class PortalServer: Sendable {
                 maxAccumulatedFrameSize: configuration.maxMessageSize
             )
         )
-        try sync.addHandler(ServerWebSocketHandler(server: self, connection: connection, token: head.headers.bearerToken))
+        let handler = ServerWebSocketHandler(server: self, connection: connection, token: head.headers.bearerToken)
+        try sync.addHandler(handler)
     }
 }

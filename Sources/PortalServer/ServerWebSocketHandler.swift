@@ -85,9 +85,11 @@ final class ServerWebSocketHandler: ChannelInboundHandler {
         } else {
             code = .protocolError
         }
-        sendClose(context: context, code: code)
-        // The protocol error handler may have closed already; make sure the socket goes either way.
-        context.close(promise: nil)
+        if closeSent {
+            context.close(promise: nil)
+        } else {
+            sendClose(context: context, code: code)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
