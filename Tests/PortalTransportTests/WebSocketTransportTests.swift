@@ -200,3 +200,27 @@ struct WebSocketTransportTests {
         await server.stop()
     }
 }
+
+@Suite("Portal transport over IPv6")
+struct IPv6TransportTests {
+    @Test func serverOnIPv6LoopbackServesANodeAndAdmin() async throws {
+        let delegate = EchoDelegate()
+        let server = PortalServer(
+            configuration: PortalServerConfiguration(host: "::1", port: 0), delegate: delegate
+        )
+        try await server.start()
+        let port = try #require(server.port)
+        let log = ClientLog()
+        let client = try PortalClient(url: "ws://[::1]:\(port)/client", token: "good", events: log.events)
+        client.start()
+        #expect(await eventually { log.snapshot().connected == 1 })
+        #expect(client.send("six"))
+        #expect(await eventually { log.snapshot().received == ["echo:six"] })
+        let list = try await AdminClient.request(
+            method: "GET", url: "http://[::1]:\(port)", path: "/admin/list", token: "admin"
+        )
+        #expect(list.status == 200)
+        await client.stop()
+        await server.stop()
+    }
+}
