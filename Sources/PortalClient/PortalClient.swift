@@ -8,6 +8,7 @@ import NIOWebSocket
 ///
 /// Thread-safe; events arrive on the client's own NIO thread, one at a time. Reconnects use capped
 /// exponential backoff with jitter, so a portal restart is not met by every node at the same instant.
+/// Call `stop()` when done, also after `refused`: it ends the client's thread.
 public final class PortalClient: Sendable {
     let configuration: PortalClientConfiguration
     let events: PortalClientEvents

@@ -6,6 +6,7 @@ import NIOHTTP1
 /// Touched only on the connection's event loop (the upgrader's `shouldUpgrade` and the handler both run there).
 final class UpgradeNote: @unchecked Sendable {
     var refused = false
+    var upgraded = false
 }
 
 /// Answers every request that is not upgraded: the admin API, refused upgrades (401), unknown paths (404).

@@ -118,6 +118,12 @@ public final class PortalServer: Sendable {
             _ = state.withLock { $0.children.removeValue(forKey: key) }
         }
         let note = UpgradeNote()
+        // A connection that neither upgrades nor finishes a request in time (a stalled or idle HTTP client)
+        // must not hold a socket forever; WebSockets have their own keepalive from then on.
+        let stall = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.idleTimeout)) {
+            if !note.upgraded { channel.close(promise: nil) }
+        }
+        channel.closeFuture.whenComplete { _ in stall.cancel() }
         let httpHandler = HTTPRequestHandler(server: self, note: note)
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: configuration.maxMessageSize,
@@ -127,7 +133,8 @@ public final class PortalServer: Sendable {
                 channel.eventLoop.makeSucceededFuture(self.shouldUpgrade(channel: channel, head: head, note: note))
             },
             upgradePipelineHandler: { [self] channel, head in
-                channel.eventLoop.makeCompletedFuture {
+                note.upgraded = true
+                return channel.eventLoop.makeCompletedFuture {
                     try self.addWebSocketHandlers(channel: channel, head: head)
                 }
             }

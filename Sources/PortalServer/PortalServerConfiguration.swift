@@ -6,7 +6,8 @@ public struct PortalServerConfiguration: Sendable {
     public var port: Int
     /// How often the server pings each node, so a dead peer or a NAT that forgot the flow is noticed.
     public var pingInterval: Duration
-    /// A node from which nothing (not even a pong) came for this long is disconnected.
+    /// A node from which nothing (not even a pong) came for this long is disconnected; an HTTP connection that
+    /// has not upgraded or finished its request by then is closed too.
     public var idleTimeout: Duration
     /// The largest text message, after joining fragments; a bigger one closes the connection (1009).
     public var maxMessageSize: Int

@@ -1,3 +1,4 @@
+import Glibc
 import NIOWebSocket
 import PortalServer
 import Testing
@@ -69,6 +70,35 @@ struct RawFrameTests {
         #expect(socket.frames.withLock { $0.compactMap(\.closeCode) } == [1000])
         #expect(await eventually { delegate.record.withLock { $0.closed.count } == 1 })
         await socket.shutdown()
+        await server.stop()
+    }
+}
+
+@Suite("Portal HTTP hygiene")
+struct HTTPHygieneTests {
+    @Test func silentTCPConnectionIsClosedAfterTheIdleTimeout() async throws {
+        let server = try await startServer(
+            delegate: EchoDelegate(), pingInterval: .seconds(10), idleTimeout: .milliseconds(200)
+        )
+        let port = try #require(server.port)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        #expect(connected == 0)
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var byte: UInt8 = 0
+        // 0 = orderly close by the server; -1 would be the 3 s receive timeout.
+        #expect(recv(fd, &byte, 1, 0) == 0)
         await server.stop()
     }
 }
