@@ -84,7 +84,8 @@ public final class PortalService: PortalServerDelegate, @unchecked Sendable {
                 "endpoint": "\(request.endpoint.rawValue)", "remote": "\(request.remote)", "status": "401"])
             return AdminResponse(status: 401, body: #"{"error":"wrong or missing admin token"}"#)
         }
-        logger.info("admin request", metadata: ["endpoint": "\(request.endpoint.rawValue)", "remote": "\(request.remote)"])
+        logger.info("admin request", metadata: [
+            "endpoint": "\(request.endpoint.rawValue)", "remote": "\(request.remote)"])
         defer { drain() }
         switch request.endpoint {
         case .list:

@@ -95,7 +95,8 @@ struct NodeOptions: ParsableArguments {
             throw FZCtlError.invalidInput("--portal: \(error)")
         }
         guard let token = token ?? Runtime.environment()["FZ_TOKEN"], !token.isEmpty else {
-            throw FZCtlError.invalidInput("a token is required: --token TOKEN or FZ_TOKEN (from the portal's policy file)")
+            throw FZCtlError.invalidInput(
+                "a token is required: --token TOKEN or FZ_TOKEN (from the portal's policy file)")
         }
         let name = try InterfaceName.validate(interface ?? defaultInterface)
         try IOSelection.validate(io)

@@ -256,7 +256,9 @@ enum InterfaceSetup {
                     continue
                 }
                 // A prefix inside an interface address's subnet is already reachable through the connected route.
-                if connected.contains(where: { $0.prefixLength <= network.prefixLength && $0.contains(network.address) }) {
+                if connected.contains(where: {
+                    $0.prefixLength <= network.prefixLength && $0.contains(network.address)
+                }) {
                     continue
                 }
                 do {

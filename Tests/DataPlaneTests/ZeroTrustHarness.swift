@@ -90,8 +90,10 @@ final class ZeroTrustPair {
     var atClientTun: [[UInt8]] = []
 
     init(reauthorize: Bool) {
-        let gatewayDevice = WireGuardDevice<TestBackend>(privateKey: privateKey(seed: 10), random: SeededRandom(seed: 1))
-        let clientDevice = WireGuardDevice<TestBackend>(privateKey: privateKey(seed: 20), random: SeededRandom(seed: 2))
+        let gatewayDevice = WireGuardDevice<TestBackend>(privateKey: privateKey(seed: 10),
+                                                         random: SeededRandom(seed: 1))
+        let clientDevice = WireGuardDevice<TestBackend>(privateKey: privateKey(seed: 20),
+                                                        random: SeededRandom(seed: 2))
         gateway = GatewayNode(device: gatewayDevice)
         client = ClientNode(device: clientDevice, reauthorizeOnProhibited: reauthorize)
         gateway.handle(.initialize(addresses: gatewayAddresses, authorizations: []), now: clock.now)
@@ -102,7 +104,8 @@ final class ZeroTrustPair {
     func resource(_ id: String, _ address: String, filters: [Filter] = []) -> ResourceDescription {
         let pieces = address.split(separator: "/")
         let host = pieces[0].contains(":") ? TestPacket.v6(String(pieces[0])) : TestPacket.v4(String(pieces[0]))
-        return ResourceDescription(id: ResourceID(id), name: id, address: IPNetwork(host, prefixLength: Int(pieces[1])!)!,
+        return ResourceDescription(id: ResourceID(id), name: id,
+                                   address: IPNetwork(host, prefixLength: Int(pieces[1])!)!,
                                    filters: FilterSet(filters))
     }
 
@@ -163,11 +166,15 @@ final class ZeroTrustPair {
             atClientTun += drainTun(client)
             if fromClient.isEmpty && fromGateway.isEmpty { return }
             for var datagram in fromClient {
-                let result = datagram.withUnsafeMutableBytes { gateway.handleDatagram($0, from: clientEndpoint, now: now) }
+                let result = datagram.withUnsafeMutableBytes {
+                    gateway.handleDatagram($0, from: clientEndpoint, now: now)
+                }
                 if case .packet(let range, _) = result { atGatewayTun.append(Array(datagram[range])) }
             }
             for var datagram in fromGateway {
-                let result = datagram.withUnsafeMutableBytes { client.handleDatagram($0, from: gatewayEndpoint, now: now) }
+                let result = datagram.withUnsafeMutableBytes {
+                    client.handleDatagram($0, from: gatewayEndpoint, now: now)
+                }
                 if case .packet(let range, _) = result { atClientTun.append(Array(datagram[range])) }
             }
         }

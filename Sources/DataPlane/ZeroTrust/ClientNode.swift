@@ -44,8 +44,7 @@ public final class ClientNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tun
     /// Buffered packets released by `flow_created`, waiting to be encrypted.
     var released: [(peer: PeerID, packet: [UInt8])] = []
     var releasedHead = 0
-    var events: [ClientEvent] = []
-    var eventHead = 0
+    var events = EventQueue<ClientEvent>()
     var localErrors = PacketRing(capacity: 64, slotSize: ICMPProhibited.maximumLength)
     var localErrorLimiter = ErrorRateLimiter()
 
@@ -151,19 +150,12 @@ public final class ClientNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tun
     }
 
     func emit(_ event: ClientEvent) {
-        events.append(event)
+        events.push(event)
     }
 
     /// The next event for the portal, oldest first.
     public func nextControlEvent() -> ClientEvent? {
-        guard eventHead < events.count else { return nil }
-        let event = events[eventHead]
-        eventHead += 1
-        if eventHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventHead = 0
-        }
-        return event
+        events.pop()
     }
 
     /// Asks for a flow unless one was asked for within the debounce.
@@ -272,17 +264,8 @@ public final class ClientNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tun
             }
             let (peer, packet) = released[releasedHead]
             releasedHead += 1
-            let header = TransportDataLayout.headerSize
-            guard header + packet.count + 64 <= buffer.count else { continue }
-            packet.withUnsafeBytes {
-                (buffer.baseAddress! + header).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
-            }
-            switch device.encapsulate(to: peer, buffer: buffer, packet: header..<(header + packet.count), now: now) {
-            case .send(let range, let endpoint):
-                return WireGuardDatagram(count: range.upperBound, endpoint: endpoint)
-            case .staged, .dropped:
-                continue
-            }
+            let sealed = packet.withUnsafeBytes { device.sealCopy(of: $0, to: peer, into: buffer, now: now) }
+            if let sealed { return sealed }
         }
     }
 

@@ -29,8 +29,7 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
     /// Indexed by `PeerID.index`.
     var clients: [ClientEntry?] = []
     var peersByClient: [ClientID: PeerID] = [:]
-    var events: [GatewayEvent] = []
-    var eventHead = 0
+    var events = EventQueue<GatewayEvent>()
     var errors = PacketRing(capacity: 64, slotSize: ICMPProhibited.maximumLength)
     /// When expiries are next checked; nil when no authorization expires.
     var nextSweep: MonotonicInstant?
@@ -82,7 +81,8 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
     /// Adds or refreshes the Client's peer and its authorization for one Resource.
     func apply(_ authorization: FlowAuthorization) {
         if let peer = peersByClient[authorization.client], let entry = clients[Int(peer.index)],
-           device.publicKey(of: peer) != authorization.clientPublicKey || entry.addresses != authorization.clientAddresses {
+           device.publicKey(of: peer) != authorization.clientPublicKey
+            || entry.addresses != authorization.clientAddresses {
             // The Client came back with a new key (a restart) or new addresses: start over with it.
             removeClient(authorization.client, goodbye: false)
         }
@@ -100,7 +100,9 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
             peer = added
             peersByClient[authorization.client] = added
             let index = Int(added.index)
-            if clients.count <= index { clients.append(contentsOf: repeatElement(nil, count: index + 1 - clients.count)) }
+            if clients.count <= index {
+                clients.append(contentsOf: repeatElement(nil, count: index + 1 - clients.count))
+            }
             clients[index] = ClientEntry(id: authorization.client, peer: added,
                                          addresses: authorization.clientAddresses, policy: Policy())
         }
@@ -130,19 +132,12 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
     }
 
     func emit(_ event: GatewayEvent) {
-        events.append(event)
+        events.push(event)
     }
 
     /// The next event for the portal, oldest first.
     public func nextControlEvent() -> GatewayEvent? {
-        guard eventHead < events.count else { return nil }
-        let event = events[eventHead]
-        eventHead += 1
-        if eventHead == events.count {
-            events.removeAll(keepingCapacity: true)
-            eventHead = 0
-        }
-        return event
+        events.pop()
     }
 
     /// The Clients with a peer, and the Resources each may reach (for `list` and tests).
@@ -260,21 +255,12 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
     public func nextDatagram(into buffer: UnsafeMutableRawBufferPointer, now: WireGuardTime) -> WireGuardDatagram? {
         while true {
             if let datagram = device.nextDatagram(into: buffer, now: now) { return datagram }
-            let header = TransportDataLayout.headerSize
-            let outcome = errors.removeFirst { peer, packet -> WireGuardOutboundResult in
-                guard header + packet.count + 64 <= buffer.count else { return .dropped(.insufficientBufferSpace) }
-                (buffer.baseAddress! + header).copyMemory(from: packet.baseAddress!, byteCount: packet.count)
-                return device.encapsulate(to: peer, buffer: buffer, packet: header..<(header + packet.count), now: now)
+            guard !errors.isEmpty else { return nil }
+            // An error staged behind a handshake goes out with the engine's own datagrams later.
+            let sealed = errors.removeFirst { peer, packet in
+                device.sealCopy(of: packet, to: peer, into: buffer, now: now)
             }
-            switch outcome {
-            case nil:
-                return nil
-            case .send(let range, let endpoint)?:
-                // The header went into the headroom: the datagram starts at the buffer's start.
-                return WireGuardDatagram(count: range.upperBound, endpoint: endpoint)
-            case .staged?, .dropped?:
-                continue
-            }
+            if let datagram = sealed ?? nil { return datagram }
         }
     }
 
