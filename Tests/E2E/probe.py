@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Small network probes and JSON-log queries for zero-trust.sh (the standard library only).
+
+  probe.py serve PORT [PORT...]       TCP listeners on [::] (IPv4 too) that greet with "fz-e2e PORT" and close
+  probe.py tcp HOST PORT TIMEOUT      one TCP connect; prints what happened as one JSON object
+  probe.py udp HOST PORT TIMEOUT      a connected UDP socket sends until it hears back or an error arrives
+  probe.py count LOG FROM K=V...      how many JSON lines after line FROM carry every field K with value V
+  probe.py lines LOG FROM K=V...      those lines themselves
+  probe.py backends LOG               the crypto/io fields a node's log names (its startup lines)
+
+The connect probes exit 0 when connected (or answered), 1 on a socket error, 2 on a timeout, and report
+the error by name (EHOSTUNREACH is what an ICMP "administratively prohibited" error becomes), with the
+elapsed time, so the caller can judge "answered at once".
+"""
+import errno
+import json
+import selectors
+import socket
+import sys
+import time
+
+
+def serve(ports):
+    selector = selectors.DefaultSelector()
+    for port in ports:
+        listener = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        listener.bind(("::", port))
+        listener.listen(64)
+        selector.register(listener, selectors.EVENT_READ, port)
+    print("listening on", ports, flush=True)
+    while True:
+        for key, _ in selector.select():
+            connection, peer = key.fileobj.accept()
+            print("accepted", peer[0], "on", key.data, flush=True)
+            try:
+                connection.sendall(b"fz-e2e %d\n" % key.data)
+            except OSError:
+                pass
+            connection.close()
+
+
+def family_of(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def report(result, started, **extra):
+    extra.update(result=result, elapsed=round(time.monotonic() - started, 3))
+    print(json.dumps(extra))
+
+
+def error_fields(error):
+    code = error.errno or 0
+    return {"errno": code, "error": errno.errorcode.get(code, str(code)), "message": error.strerror or str(error)}
+
+
+def tcp(host, port, timeout):
+    started = time.monotonic()
+    with socket.socket(family_of(host), socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect((host, port))
+            banner = sock.recv(100).decode(errors="replace").strip()
+        except socket.timeout:
+            report("timeout", started)
+            return 2
+        except OSError as error:
+            report("error", started, **error_fields(error))
+            return 1
+    report("connected", started, banner=banner)
+    return 0
+
+
+def udp(host, port, timeout):
+    started = time.monotonic()
+    with socket.socket(family_of(host), socket.SOCK_DGRAM) as sock:
+        sock.settimeout(0.2)
+        sock.connect((host, port))
+        # An ICMP error reaches a connected UDP socket as the error of its next call.
+        while time.monotonic() - started < timeout:
+            try:
+                sock.send(b"fz-e2e probe")
+                sock.recv(100)
+                report("answered", started)
+                return 0
+            except socket.timeout:
+                continue
+            except OSError as error:
+                report("error", started, **error_fields(error))
+                return 1
+    report("timeout", started)
+    return 2
+
+
+def matching(path, start, pairs):
+    wanted = dict(pair.split("=", 1) for pair in pairs)
+    with open(path, errors="replace") as log:
+        for number, line in enumerate(log, 1):
+            if number <= start:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line still being written, or not a log line
+            if not isinstance(entry, dict):
+                continue
+            if all(key in entry and str(entry[key]) == value for key, value in wanted.items()):
+                yield line.rstrip("\n")
+
+
+def backends(path):
+    found = {}
+    with open(path, errors="replace") as log:
+        for line in log:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(entry, dict):
+                continue
+            for key in ("crypto", "io", "crypto_backend", "io_backend"):
+                if key in entry and key not in found:
+                    found[key] = str(entry[key])
+    print(" ".join("%s=%s" % item for item in sorted(found.items())) or "(no crypto/io fields in the log)")
+
+
+def main(argv):
+    command = argv[1] if len(argv) > 1 else ""
+    if command == "serve":
+        serve([int(port) for port in argv[2:]])
+    elif command == "tcp":
+        return tcp(argv[2], int(argv[3]), float(argv[4]))
+    elif command == "udp":
+        return udp(argv[2], int(argv[3]), float(argv[4]))
+    elif command == "count":
+        print(sum(1 for _ in matching(argv[2], int(argv[3]), argv[4:])))
+    elif command == "lines":
+        for line in matching(argv[2], int(argv[3]), argv[4:]):
+            print(line)
+    elif command == "backends":
+        backends(argv[2])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 64
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
