@@ -11,7 +11,7 @@ struct FZCtl: ParsableCommand {
         commandName: "fzctl",
         abstract: "Swift zero-trust data plane: WireGuard tunnels with pluggable crypto and packet I/O.",
         subcommands: [BackendsCommand.self, GenKeyCommand.self, PubKeyCommand.self, BenchCommand.self,
-                      FlagsCommand.self, UpCommand.self]
+                      FlagsCommand.self, UpCommand.self, DemoCommand.self]
     )
 
     /// Parses, runs, and turns every failure into one readable line on stderr and a non-zero exit.
