@@ -49,6 +49,9 @@ FZCTL=$(readlink -f "$FZCTL")
 for tool in ip nft ping python3 timeout; do
     command -v "$tool" >/dev/null || { echo "FAIL (setup): $tool is not installed (run ./scripts/setup)"; exit 1; }
 done
+# The interpreter itself, not a wrapper such as a pyenv shim: the listener's pid must be python's, so that
+# stopping it stops it.
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 
 ID=$$
 NS_C=fzztc$ID NS_G=fzztg$ID NS_R=fzztr$ID
@@ -80,7 +83,12 @@ cleanup() {
     done
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
     wait 2>/dev/null
-    for ns in "$NS_C" "$NS_G" "$NS_R"; do ip netns del "$ns" 2>/dev/null; done
+    # Anything still running inside the namespaces was started by this script (a probe, a stray ping).
+    for ns in "$NS_C" "$NS_G" "$NS_R"; do
+        local stray; stray=$(ip netns pids "$ns" 2>/dev/null)
+        [ -z "$stray" ] || kill -9 $stray 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
     if [ -n "$LOG_DIR" ]; then mkdir -p "$LOG_DIR" && cp "$WORK"/*.log "$WORK"/*.json "$LOG_DIR"/ 2>/dev/null; fi
     rm -rf "$WORK"
 }
@@ -93,8 +101,8 @@ ms() { echo $(( $(date +%s%N) / 1000000 )); }
 lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 # count_log LOG FROM K=V...: JSON lines after line FROM whose fields all match.
-count_log() { python3 "$PROBE" count "$@"; }
-show_log() { python3 "$PROBE" lines "$@"; }
+count_log() { "$PYTHON" "$PROBE" count "$@"; }
+show_log() { "$PYTHON" "$PROBE" lines "$@"; }
 has_log() { [ "$(count_log "$@")" -ge 1 ]; }
 # wait_for SECONDS COMMAND...: succeeds as soon as COMMAND does; fails once SECONDS have passed.
 wait_for() {
@@ -120,13 +128,13 @@ ping_ok() { in_ns "$NS_C" ping -c 1 -W 1 "$1" >/dev/null 2>&1; }
 ping_text() { in_ns "$NS_C" ping -c 1 -W "${2:-2}" "$1" 2>&1 || true; }
 first_reply() { grep -m1 -E 'bytes from|Packet filtered|Unreachable|prohibited' <<<"$1" || echo "(no reply) $1"; }
 received() { sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p' <<<"$1" | head -1; }
-tcp_probe() { in_ns "$NS_C" python3 "$PROBE" tcp "$1" "$2" "${3:-5}" || true; }
-udp_probe() { in_ns "$NS_C" python3 "$PROBE" udp "$1" "$2" "${3:-3}" || true; }
-json_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], ""))' "$1" "$2"; }
+tcp_probe() { in_ns "$NS_C" "$PYTHON" "$PROBE" tcp "$1" "$2" "${3:-5}" || true; }
+udp_probe() { in_ns "$NS_C" "$PYTHON" "$PROBE" udp "$1" "$2" "${3:-3}" || true; }
+json_field() { "$PYTHON" -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], ""))' "$1" "$2"; }
 admin() { in_ns "$NS_G" "$FZCTL" admin --portal "$PORTAL_HTTP" --token "$ADMIN_TOKEN" "$@"; }
 # A log line shortened to the fields an operator greps, as scenario evidence.
 brief() {
-    python3 -c '
+    "$PYTHON" -c '
 import json, sys
 for line in sys.stdin:
     try:
@@ -315,7 +323,7 @@ start_client() {
 }
 
 start_resources() {
-    in_ns "$NS_R" python3 -u "$PROBE" serve 80 22 > "$RESOURCES_LOG" 2>&1 &
+    in_ns "$NS_R" "$PYTHON" -u "$PROBE" serve 80 22 > "$RESOURCES_LOG" 2>&1 &
     PIDS+=("$!")
     resources_listening() { in_ns "$NS_R" timeout 1 bash -c "exec 3<>/dev/tcp/$WEB/22" 2>/dev/null; }
     wait_for 10 resources_listening || fatal "the python3 listeners in the resources namespace did not start"
@@ -448,7 +456,7 @@ errno_is() {  # errno_is PROBE_JSON NAME
 }
 
 at_once() {  # at_once PROBE_JSON: answered within 1 s
-    python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["elapsed"] < 1.0 else 1)' "$1"
+    "$PYTHON" -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["elapsed"] < 1.0 else 1)' "$1"
 }
 
 denied_answered_locally() {  # the TCP 22, UDP and ping probes against only80
@@ -613,7 +621,7 @@ start_resources
 start_portal
 start_gateway
 start_client alice "$ALICE_TOKEN" "$TUN_ALICE" "$ALICE_LOG" true
-echo "nodes up: gateway $(python3 "$PROBE" backends "$GATEWAY_LOG"); client $(python3 "$PROBE" backends "$ALICE_LOG")"
+echo "nodes up: gateway $("$PYTHON" "$PROBE" backends "$GATEWAY_LOG"); client $("$PYTHON" "$PROBE" backends "$ALICE_LOG")"
 
 run_scenario a "a Client reaches two Resources behind one Gateway, flows created on the first packet" \
     scenario_first_packet
