@@ -25,10 +25,13 @@ let package = Package(
         .library(name: "EpollIO", targets: ["EpollIO"]),
         .library(name: "MemoryIO", targets: ["MemoryIO"]),
         .library(name: "WireGuardConfig", targets: ["WireGuardConfig"]),
+        .library(name: "ControlProtocol", targets: ["ControlProtocol"]),
+        .library(name: "Portal", targets: ["Portal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         .target(name: "DataPlane"),
@@ -57,12 +60,49 @@ let package = Package(
         .target(name: "MemoryIO", dependencies: ["DataPlane"], path: "Sources/Backends/Memory"),
         .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
         .target(name: "Locks"),
+        .target(name: "HostSetup", dependencies: ["DataPlane"]),
+        .target(name: "ControlProtocol", dependencies: ["DataPlane", "WireGuardConfig"]),
+        .target(name: "Portal", dependencies: ["ControlProtocol", "DataPlane", "WireGuardConfig"]),
         .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"]),
+        .target(
+            name: "PortalServer",
+            dependencies: [
+                "Locks",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "PortalClient",
+            dependencies: [
+                "Locks",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "NodeAgent",
+            dependencies: [
+                "ControlProtocol", "DataPlane", "EpollIO", "HostSetup", "Locks", "PortalClient", "Tunnel",
+                "WireGuardConfig", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "PortalService",
+            dependencies: [
+                "ControlProtocol", "Locks", "Portal", "PortalServer", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "LogHandlers", dependencies: ["Locks", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "fzctl",
             dependencies: [
-                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "Tunnel", "WireGuardConfig",
+                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "Tunnel", "WireGuardConfig", "HostSetup",
+                "PortalClient", "ControlProtocol", "NodeAgent", "Portal", "PortalService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -74,9 +114,20 @@ let package = Package(
             name: "LogHandlersTests",
             dependencies: ["LogHandlers", "Locks", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "FzctlTests", dependencies: ["fzctl"]),
+        .testTarget(name: "FzctlTests", dependencies: ["fzctl", "PortalServer", "Locks"]),
         .testTarget(
             name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig", "MemoryIO", "DataPlane", "Crypto", "Locks"]
+        ),
+        .testTarget(name: "PortalTests", dependencies: ["Portal", "ControlProtocol", "DataPlane", "WireGuardConfig"]),
+        .testTarget(
+            name: "PortalTransportTests",
+            dependencies: [
+                "PortalServer", "PortalClient", "Locks",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "WireGuardConfigTests", dependencies: ["WireGuardConfig", "DataPlane"]),
     ],

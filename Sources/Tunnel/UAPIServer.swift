@@ -59,18 +59,20 @@ public struct UAPIServerLimits: Sendable {
 /// One thread accepts connections and hands each to a thread of its own, up to
 /// ``UAPIServerLimits/maximumConnections`` at once (one more waits briefly for a slot, then is refused
 /// with EBUSY); a connection silent for ``UAPIServerLimits/idleTimeoutMilliseconds`` is closed, so no
-/// client can hold the socket. Requests (each ending with an empty line) are answered by the loop thread
-/// through the ``ControlMailbox``, which owns the device. Answers are sent with `MSG_NOSIGNAL`: a client
+/// client can hold the socket. Requests (each ending with an empty line) are answered by the loop thread,
+/// which owns the device, through `submit` (a ``ControlMailbox`` carrying whatever command type the driver
+/// uses). Answers are sent with `MSG_NOSIGNAL`: a client
 /// that leaves early costs its connection, never a SIGPIPE.
 public final class UAPIServer: @unchecked Sendable {
-    // Safe: `listener`, `path`, `limits` and `mailbox` are immutable after init; `active` is locked;
+    // Safe: `listener`, `path`, `limits` and `submit` are immutable after init; `active` is locked;
     // `stop()` only shuts the descriptor down, which is thread-safe at the kernel level.
     /// Where the socket is.
     public let path: String
     /// The connection, idle-time and request-size bounds.
     public let limits: UAPIServerLimits
     let listener: Int32
-    let mailbox: ControlMailbox<UAPIRequest>
+    /// Hands a request to the loop thread and waits for its answer.
+    let submit: @Sendable (UAPIRequest) -> String
     let active = Locked(0)
 
     /// `/var/run/wireguard/<interface>.sock`, where `wg` looks for a userspace interface.
@@ -78,10 +80,21 @@ public final class UAPIServer: @unchecked Sendable {
         "/var/run/wireguard/\(interface).sock"
     }
 
-    /// Serves on the standard path for `interface`.
-    public convenience init(interface: String, mailbox: ControlMailbox<UAPIRequest>,
+    /// The answer to a UAPI request once the loop has stopped (a mailbox's `closedAnswer`).
+    ///
+    /// ENODEV, as for an interface that is gone.
+    public static let closedAnswer = "errno=-19\n\n"
+
+    /// Serves on the standard path for `interface`; `submit` hands each request to the loop thread.
+    public convenience init(interface: String, limits: UAPIServerLimits = UAPIServerLimits(),
+                            submit: @escaping @Sendable (UAPIRequest) -> String) throws(UAPIServerError) {
+        try self.init(path: Self.socketPath(interface: interface), limits: limits, submit: submit)
+    }
+
+    /// Serves on `path`, answering through a mailbox that carries UAPI requests alone.
+    public convenience init(path: String, mailbox: ControlMailbox<UAPIRequest, String>,
                             limits: UAPIServerLimits = UAPIServerLimits()) throws(UAPIServerError) {
-        try self.init(path: Self.socketPath(interface: interface), mailbox: mailbox, limits: limits)
+        try self.init(path: path, limits: limits, submit: { mailbox.submit($0) })
     }
 
     /// Serves on `path` (tests use their own path; `fzctl up` the standard one).
@@ -89,10 +102,10 @@ public final class UAPIServer: @unchecked Sendable {
     /// Creates the socket's directory (0755) if it is missing. A socket already at `path` is removed only
     /// when nothing listens on it any more (a leftover of a process that died); a live one is refused with
     /// ``UAPIServerError/inUse(_:)``, as wireguard-go does, rather than taken over.
-    public init(path: String, mailbox: ControlMailbox<UAPIRequest>,
-                limits: UAPIServerLimits = UAPIServerLimits()) throws(UAPIServerError) {
+    public init(path: String, limits: UAPIServerLimits = UAPIServerLimits(),
+                submit: @escaping @Sendable (UAPIRequest) -> String) throws(UAPIServerError) {
         self.path = path
-        self.mailbox = mailbox
+        self.submit = submit
         self.limits = limits
         let address = try Self.address(path)
         try Self.createDirectory(of: path)
@@ -239,7 +252,7 @@ public final class UAPIServer: @unchecked Sendable {
                 let response: String
                 do {
                     guard let request = try reader.nextRequest() else { break }
-                    response = mailbox.submit(request)
+                    response = submit(request)
                 } catch {
                     response = UAPIResponse.status(for: error)
                 }

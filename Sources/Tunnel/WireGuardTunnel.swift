@@ -1,18 +1,26 @@
 import DataPlane
 import WireGuardConfig
 
-/// The driver's core: moves batches between a packet I/O backend and a `WireGuardDevice`.
+/// The driver's core: moves batches between a packet I/O backend and a `TunnelNode` (a plain
+/// `WireGuardDevice`, or a zero-trust Gateway or Client wrapping one).
 ///
 /// Datagrams from the network are decrypted in place and their buffers handed to the TUN device;
 /// packets from the TUN device are encrypted in place (the pool's headroom and tailroom hold the
 /// WireGuard header, padding and tag) and handed to the UDP sockets. Both directions reuse the buffers
-/// the backend lent, so nothing is copied or allocated per packet. Generic over the crypto backend and the
-/// I/O backend, so one concrete pairing is specialized at startup.
-public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: PacketIOHandler {
-    public let device: WireGuardDevice<Backend>
-    public let mailbox: ControlMailbox<UAPIRequest>?
-    /// Answers control requests on the loop thread (the UAPI protocol).
-    let answer: ((WireGuardTunnel, UAPIRequest, WireGuardTime) -> String)?
+/// the backend lent, so nothing is copied or allocated per packet. Packets the node makes itself go to
+/// the TUN device in pool buffers; its control events go to the `events` sink after every turn. Generic
+/// over the node and the I/O backend, so one concrete pairing is specialized at startup.
+public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHandler {
+    public typealias Backend = Node.Backend
+
+    /// The role this driver runs.
+    public let node: Node
+    /// The WireGuard engine underneath the node.
+    public var device: WireGuardDevice<Backend> { node.device }
+    /// Runs the commands queued in the control mailbox, on the loop thread (nil without a mailbox).
+    let drainControl: ((WireGuardTunnel, WireGuardTime) -> Void)?
+    /// Where the node's control events go, after each turn.
+    let events: (@Sendable (Node.ControlEvent) -> Void)?
     /// Read once per wake-up for handshake timestamps.
     let wallClock: any WallClock
 
@@ -35,17 +43,39 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
     /// Most packets handled per readiness event before yielding to the other direction.
     let roundsPerEvent = 16
 
+    /// A driver without a control mailbox.
+    ///
     /// - Parameters:
     ///   - wallClock: read on each wake-up (tests pass one they can step).
+    ///   - events: receives every control event the node emits, on the loop thread; nil discards them.
     public init(
-        device: WireGuardDevice<Backend>, pool: PacketBufferPool, batchSize: Int,
-        wallClock: any WallClock = SystemWallClock(),
-        mailbox: ControlMailbox<UAPIRequest>? = nil,
-        answer: ((WireGuardTunnel, UAPIRequest, WireGuardTime) -> String)? = nil
+        node: Node, pool: PacketBufferPool, batchSize: Int, wallClock: any WallClock = SystemWallClock(),
+        events: (@Sendable (Node.ControlEvent) -> Void)? = nil
     ) {
-        self.device = device
-        self.mailbox = mailbox
-        self.answer = answer
+        self.node = node
+        self.events = events
+        drainControl = nil
+        received = PacketBatch(pool: pool, capacity: batchSize)
+        toTun = PacketBatch(pool: pool, capacity: batchSize)
+        toNetwork = PacketBatch(pool: pool, capacity: batchSize)
+        self.wallClock = wallClock
+    }
+
+    /// A driver that runs the commands of `mailbox` on the loop thread when woken.
+    ///
+    /// - Parameters:
+    ///   - handler: runs one command against the tunnel (its node, its device) and answers it; the loop
+    ///     sends the node's outputs once every queued command has run.
+    public init<Request, Response>(
+        node: Node, pool: PacketBufferPool, batchSize: Int, wallClock: any WallClock = SystemWallClock(),
+        mailbox: ControlMailbox<Request, Response>,
+        handler: @escaping (WireGuardTunnel, Request, WireGuardTime) -> Response,
+        events: (@Sendable (Node.ControlEvent) -> Void)? = nil
+    ) {
+        self.node = node
+        self.events = events
+        // The tunnel is passed in rather than captured, so the closure holds no cycle through `self`.
+        drainControl = { tunnel, time in mailbox.drain { handler(tunnel, $0, time) } }
         received = PacketBatch(pool: pool, capacity: batchSize)
         toTun = PacketBatch(pool: pool, capacity: batchSize)
         toNetwork = PacketBatch(pool: pool, capacity: batchSize)
@@ -59,8 +89,8 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
     public func handle(_ events: PacketIOEvents, io: IO, now: MonotonicInstant) -> PacketLoopDirective {
         let time = time(now)
         do {
-            if events.contains(.wakeRequested), let mailbox, let answer {
-                mailbox.drain { answer(self, $0, time) }
+            if events.contains(.wakeRequested), let drainControl {
+                drainControl(self, time)
             }
             if events.contains(.datagramsReadable) {
                 try pumpNetwork(io, time)
@@ -68,14 +98,17 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
             if events.contains(.tunReadable), let tun = io.tun {
                 try pumpTun(io, tun, time)
             }
-            device.updateTimers(now: time)
+            node.updateTimers(now: time)
+            try flushNodeTunPackets(io)
             try flushOutbox(io, time)
         } catch {
             failure = error
             return .stop
         }
-        // Datagrams left in the outbox (the pool ran dry) go out on the next turn, not the next packet.
-        return .wait(deadline: device.hasPendingDatagrams ? now : device.nextDeadline)
+        deliverControlEvents()
+        // Outputs left over (the pool ran dry) go out on the next turn, not the next packet.
+        let pending = node.hasPendingDatagrams || (node.hasPendingTunPackets && io.tun != nil)
+        return .wait(deadline: pending ? now : node.nextDeadline)
     }
 
     /// Decrypts what the sockets hold and writes the packets to the TUN device.
@@ -91,7 +124,7 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
                     counters.dropped &+= 1
                     continue
                 }
-                switch device.handleDatagram(received.bytes(at: index), from: source, now: time) {
+                switch node.handleDatagram(received.bytes(at: index), from: source, now: time) {
                 case .packet(let range, _):
                     var moved = descriptor
                     moved.offset += range.lowerBound
@@ -123,7 +156,7 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
             for index in 0..<received.count {
                 var descriptor = received[index]
                 let packet = descriptor.offset..<(descriptor.offset + descriptor.length)
-                switch device.encapsulate(buffer: received.buffer(at: index), packet: packet, now: time) {
+                switch node.encapsulate(buffer: received.buffer(at: index), packet: packet, now: time) {
                 case .send(let range, let endpoint):
                     descriptor.offset = range.lowerBound
                     descriptor.length = range.count
@@ -140,19 +173,21 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
             }
             received.removeAll()
             try flushNetwork(io)
+            // A node's local answers (a Client's "prohibited") go back to the TUN device in the same round.
+            try flushNodeTunPackets(io)
             try flushOutbox(io, time)
         }
     }
 
-    /// Sends what the device queued itself: handshakes, cookie replies, keepalives, packets that waited.
+    /// Sends what the node queued itself: handshakes, cookie replies, keepalives, packets that waited.
     func flushOutbox(_ io: IO, _ time: WireGuardTime) throws {
-        while device.hasPendingDatagrams {
+        while node.hasPendingDatagrams {
             if toNetwork.remainingCapacity == 0 { try flushNetwork(io) }
             guard let index = toNetwork.appendNewBuffer() else {
                 // The pool is empty: everything is in flight; the rest waits for the next wake-up.
                 break
             }
-            guard let datagram = device.nextDatagram(into: toNetwork.buffer(at: index), now: time) else {
+            guard let datagram = node.nextDatagram(into: toNetwork.buffer(at: index), now: time) else {
                 toNetwork.release(at: index)
                 break
             }
@@ -163,6 +198,34 @@ public final class WireGuardTunnel<Backend: CryptoBackend, IO: PacketIO>: Packet
             toNetwork[index] = descriptor
         }
         try flushNetwork(io)
+    }
+
+    /// Writes the packets the node made for the TUN device (none for a plain interface) in pool buffers.
+    func flushNodeTunPackets(_ io: IO) throws {
+        // Without a TUN device (a test or benchmark backend) they stay with the node, as nothing could take them.
+        guard node.hasPendingTunPackets, io.tun != nil else { return }
+        while node.hasPendingTunPackets {
+            if toTun.remainingCapacity == 0 { try flushTun(io) }
+            guard let index = toTun.appendNewBuffer() else { break }
+            guard let count = node.nextTunPacket(into: toTun.buffer(at: index)) else {
+                toTun.release(at: index)
+                break
+            }
+            var descriptor = toTun[index]
+            descriptor.offset = 0
+            descriptor.length = count
+            descriptor.source = nil
+            descriptor.destination = nil
+            toTun[index] = descriptor
+        }
+        try flushTun(io)
+    }
+
+    /// Hands every event the node queued to the sink (or drops them when there is none).
+    func deliverControlEvents() {
+        while let event = node.nextControlEvent() {
+            events?(event)
+        }
     }
 
     func flushNetwork(_ io: IO) throws {

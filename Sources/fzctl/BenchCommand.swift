@@ -1,7 +1,8 @@
 import ArgumentParser
-import Foundation
 import Crypto
 import DataPlane
+import Foundation
+import HostSetup
 import WireGuardConfig
 
 /// `fzctl bench`: microbenchmarks operators run to choose backends on their own hardware.

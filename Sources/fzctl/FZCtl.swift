@@ -11,7 +11,7 @@ struct FZCtl: ParsableCommand {
         commandName: "fzctl",
         abstract: "Swift zero-trust data plane: WireGuard tunnels with pluggable crypto and packet I/O.",
         subcommands: [BackendsCommand.self, GenKeyCommand.self, PubKeyCommand.self, BenchCommand.self,
-                      FlagsCommand.self, UpCommand.self, DemoCommand.self]
+                      FlagsCommand.self, UpCommand.self, AdminCommand.self, DemoCommand.self]
     )
 
     /// Parses, runs, and turns every failure into one readable line on stderr and a non-zero exit.
@@ -22,9 +22,13 @@ struct FZCtl: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
-            if command is FZCtl || command is BenchCommand {
-                let name = command is FZCtl ? "fzctl" : "fzctl bench"
-                let names = (command is FZCtl ? configuration : BenchCommand.configuration).subcommands
+            if command is FZCtl || command is BenchCommand || command is AdminCommand {
+                let (name, parent): (String, CommandConfiguration) = switch command {
+                case is FZCtl: ("fzctl", configuration)
+                case is BenchCommand: ("fzctl bench", BenchCommand.configuration)
+                default: ("fzctl admin", AdminCommand.configuration)
+                }
+                let names = parent.subcommands
                     .map { $0.configuration.commandName ?? "" }
                 fail("\(name) needs a command: \(names.joined(separator: ", ")) (see \(name) --help)", code: 64)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import HostSetup
 import WireGuardConfig
 
 /// The measurement behind `fzctl bench tunnel`: TCP (and UDP) throughput through real tunnels.

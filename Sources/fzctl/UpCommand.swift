@@ -3,6 +3,7 @@ import Crypto
 import DataPlane
 import EpollIO
 import Foundation
+import HostSetup
 import Logging
 import Tunnel
 import WireGuardConfig
@@ -186,10 +187,12 @@ struct UpCommand: ParsableCommand {
         // The UAPI socket first: if another process serves this interface name (perhaps in another network
         // namespace), stop before creating anything. It accepts connections once the loop can answer them.
         let wake = LockedBox<EpollLoopStopHandle?>(nil)
-        let mailbox = ControlMailbox<UAPIRequest> { wake.value?.signal() }
+        let mailbox = ControlMailbox<UAPIRequest, String>(closedAnswer: UAPIServer.closedAnswer) {
+            wake.value?.signal()
+        }
         let server: UAPIServer
         do {
-            server = try UAPIServer(interface: name, mailbox: mailbox)
+            server = try UAPIServer(interface: name) { mailbox.submit($0) }
         } catch {
             throw FZCtlError.invalidInput("cannot serve the WireGuard UAPI: \(error)")
         }
@@ -215,10 +218,10 @@ struct UpCommand: ParsableCommand {
             }
         }
 
-        let tunnel = WireGuardTunnel<B, EpollPacketIO>(
-            device: device, pool: io.pool, batchSize: 64, mailbox: mailbox,
-            answer: { tunnel, request, time in tunnel.answerUAPI(request, now: time, listenPort: boundPort) })
-        let loop: EpollEventLoop<WireGuardTunnel<B, EpollPacketIO>>
+        let tunnel = WireGuardTunnel<WireGuardDevice<B>, EpollPacketIO>(
+            node: device, pool: io.pool, batchSize: 64, mailbox: mailbox,
+            handler: { tunnel, request, time in tunnel.answerUAPI(request, now: time, listenPort: boundPort) })
+        let loop: EpollEventLoop<WireGuardTunnel<WireGuardDevice<B>, EpollPacketIO>>
         do {
             loop = try EpollEventLoop(io: io, handler: tunnel)
         } catch {

@@ -18,7 +18,7 @@ import Testing
                                           prefixLength: 128)!)
             }
             if index % 5 == 0 { networks = [] }
-            try? device.addPeer(WireGuardPeerConfiguration(publicKey: key, allowedIPs: networks))
+            _ = try? device.addPeer(WireGuardPeerConfiguration(publicKey: key, allowedIPs: networks))
         }
         let now = pair.now.monotonic
         let all = device.allStatistics(now: now)

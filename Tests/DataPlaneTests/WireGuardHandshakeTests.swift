@@ -8,7 +8,7 @@ struct WireGuardHandshakeTests {
     func handshakeAndDataBothWays() {
         let pair = TunnelPair(SodiumBackend.self, SodiumBackend.self)
         let (first, _) = pair.encapsulate(pair.packetAtoB(), on: pair.a)
-        #expect(first == .staged(peer: pair.bPublic))
+        #expect(first == .staged(peer: pair.bID))
         let initiation = pair.drainA()
         #expect(initiation.count == 1)
         #expect(initiation.first?.bytes.count == 148)
@@ -30,7 +30,7 @@ struct WireGuardHandshakeTests {
             Issue.record("expected a packet, got \(result)")
             return
         }
-        #expect(peer == pair.aPublic)
+        #expect(peer == pair.aID)
         #expect(packet == pair.packetAtoB())
 
         let (back, bytes) = pair.encapsulate(pair.packetBtoA(), on: pair.b)

@@ -81,6 +81,10 @@ final class TunnelPair<BackendA: CryptoBackend, BackendB: CryptoBackend> {
     let bKey = privateKey(seed: 2)
     let aPublic: PublicKey
     let bPublic: PublicKey
+    /// A's id on B.
+    let aID: PeerID
+    /// B's id on A.
+    let bID: PeerID
     var aEndpoint = Endpoint(address: .v4(IPv4Address(192, 0, 2, 1)), port: 51820)
     let bEndpoint = Endpoint(address: .v4(IPv4Address(198, 51, 100, 2)), port: 51821)
     var clock = FakeClock()
@@ -93,10 +97,10 @@ final class TunnelPair<BackendA: CryptoBackend, BackendB: CryptoBackend> {
         b = WireGuardDevice<BackendB>(privateKey: bKey, configuration: configuration, random: SeededRandom(seed: 22))
         aPublic = a.publicKey!
         bPublic = b.publicKey!
-        try! a.addPeer(WireGuardPeerConfiguration(
+        bID = try! a.addPeer(WireGuardPeerConfiguration(
             publicKey: bPublic, presharedKey: presharedKey, allowedIPs: [network("10.0.0.2/32")],
             endpoint: aKnowsBEndpoint ? bEndpoint : nil))
-        try! b.addPeer(WireGuardPeerConfiguration(
+        aID = try! b.addPeer(WireGuardPeerConfiguration(
             publicKey: aPublic, presharedKey: presharedKey, allowedIPs: [network("10.0.0.1/32")],
             endpoint: bKnowsAEndpoint ? aEndpoint : nil))
     }
@@ -181,7 +185,7 @@ final class TunnelPair<BackendA: CryptoBackend, BackendB: CryptoBackend> {
     @discardableResult
     func establish() -> [[UInt8]] {
         let (result, _) = encapsulate(packetAtoB(), on: a)
-        precondition(result == .staged(peer: bPublic))
+        precondition(result == .staged(peer: bID))
         return pump().atB
     }
 

@@ -39,8 +39,8 @@ struct WireGuardTimerTests {
         pair.clock.advance(seconds: 180)
         #expect(pair.deliverToB(captured).0 == .dropped(.keypairExpired))
         #expect(pair.deliverToA(backBytes!).0 == .dropped(.keypairExpired))
-        #expect(pair.encapsulate(pair.packetAtoB(), on: pair.a).0 == .staged(peer: pair.bPublic))
-        #expect(pair.encapsulate(pair.packetBtoA(), on: pair.b).0 == .staged(peer: pair.aPublic))
+        #expect(pair.encapsulate(pair.packetAtoB(), on: pair.a).0 == .staged(peer: pair.bID))
+        #expect(pair.encapsulate(pair.packetBtoA(), on: pair.b).0 == .staged(peer: pair.aID))
         #expect(pair.b.statistics(for: pair.aPublic, now: pair.now.monotonic)?.hasSession == false)
         // A new handshake restores the tunnel and delivers what was staged.
         let run = pair.pump()
@@ -62,7 +62,7 @@ struct WireGuardTimerTests {
         let keepalive = pair.drainB()
         #expect(keepalive.count == 1)
         #expect(keepalive.first?.bytes.count == 32)
-        #expect(pair.deliverToA(keepalive[0].bytes).0 == .keepalive(peer: pair.bPublic))
+        #expect(pair.deliverToA(keepalive[0].bytes).0 == .keepalive(peer: pair.bID))
         // A heard back, so it does not start a handshake 15 s after sending.
         pair.clock.advance(seconds: 6)
         pair.a.updateTimers(now: pair.now)

@@ -81,7 +81,7 @@ struct WireGuardTransportTests {
     func stagedQueue() {
         let pair = TunnelPair(SodiumBackend.self, SodiumBackend.self)
         for index in 0..<130 {
-            #expect(pair.encapsulate(pair.packetAtoB([UInt8(index)]), on: pair.a).0 == .staged(peer: pair.bPublic))
+            #expect(pair.encapsulate(pair.packetAtoB([UInt8(index)]), on: pair.a).0 == .staged(peer: pair.bID))
         }
         #expect(pair.a.drops[.stagedQueueOverflow] == 2)
         #expect(pair.drainA().count == 1, "one initiation, not one per packet")
@@ -116,7 +116,7 @@ struct WireGuardTransportTests {
         let keepalive = other.drainA()
         #expect(keepalive.count == 1)
         #expect(keepalive.first?.bytes.count == 32)
-        #expect(other.deliverToB(keepalive[0].bytes).0 == .keepalive(peer: other.aPublic))
+        #expect(other.deliverToB(keepalive[0].bytes).0 == .keepalive(peer: other.aID))
     }
 
     @Test("IPv6 packets are routed and source-checked by the same table")
@@ -149,6 +149,6 @@ struct WireGuardTransportTests {
         #expect(pair.deliverToB(bytes!).1 == good)
         let spoofed = packet(from: IPv6Address(groups: [0xfd00, 0, 0, 0, 0, 0, 0, 9]), to: bAddress)
         #expect(pair.deliverToB(pair.encapsulate(spoofed, on: pair.a).1!).0 == .dropped(.disallowedSource))
-        #expect(pair.a.peer(routing: .v6(bAddress)) == pair.bPublic)
+        #expect(pair.a.peer(routing: .v6(bAddress)) == pair.bID)
     }
 }

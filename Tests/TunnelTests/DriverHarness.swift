@@ -31,7 +31,7 @@ struct DriverRandom: RandomNumberGenerator {
 
 /// One `WireGuardTunnel` on the in-memory backend: the real driver code, with no sockets or root.
 final class DriverNode {
-    typealias Node = WireGuardTunnel<SodiumBackend, MemoryPacketIO>
+    typealias Node = WireGuardTunnel<WireGuardDevice<SodiumBackend>, MemoryPacketIO>
 
     let device: WireGuardDevice<SodiumBackend>
     let io: MemoryPacketIO
@@ -47,7 +47,7 @@ final class DriverNode {
                                                 random: DriverRandom(state: UInt64(seed) &* 0x9E37_79B9 | 1))
         io = MemoryPacketIO(bufferCount: bufferCount)
         clock = ManualWallClock(unixSeconds: wallSeconds)
-        tunnel = Node(device: device, pool: io.pool, batchSize: 64, wallClock: clock)
+        tunnel = Node(node: device, pool: io.pool, batchSize: 64, wallClock: clock)
         self.endpoint = endpoint
     }
 

@@ -41,7 +41,7 @@ private func countingSIGPIPE(_ body: () throws -> Void) rethrows -> Int {
 
     /// A started server on `path` whose loop has stopped: it answers every request with ENODEV at once.
     static func stoppedLoopServer(_ path: String) throws -> UAPIServer {
-        let mailbox = ControlMailbox<UAPIRequest> {}
+        let mailbox = ControlMailbox<UAPIRequest, String>(closedAnswer: UAPIServer.closedAnswer) {}
         mailbox.close()
         let server = try UAPIServer(path: path, mailbox: mailbox)
         try server.start()
@@ -165,7 +165,7 @@ private func countingSIGPIPE(_ body: () throws -> Void) rethrows -> Int {
         let attributes = try FileManager.default.attributesOfItem(atPath: directory)
         #expect((attributes[.posixPermissions] as? Int) == 0o755)
         do {
-            let second = try UAPIServer(path: path, mailbox: ControlMailbox<UAPIRequest> {})
+            let second = try UAPIServer(path: path, submit: { _ in UAPIServer.closedAnswer })
             second.stop()
             Issue.record("a second server took over a live UAPI socket")
         } catch {
@@ -198,7 +198,7 @@ private func countingSIGPIPE(_ body: () throws -> Void) rethrows -> Int {
         defer { unlink(regular) }
         try "keep me".write(toFile: regular, atomically: false, encoding: .utf8)
         #expect {
-            _ = try UAPIServer(path: regular, mailbox: ControlMailbox<UAPIRequest> {})
+            _ = try UAPIServer(path: regular, submit: { _ in UAPIServer.closedAnswer })
         } throws: { error in
             guard let error = error as? UAPIServerError, case .notASocket = error else { return false }
             return true

@@ -89,7 +89,7 @@ final class UAPITestServer {
     init(limits: UAPIServerLimits = UAPIServerLimits(),
          answer: @escaping @Sendable (UAPIRequest) -> String) throws {
         path = Self.temporaryPath()
-        let mailbox = ControlMailbox<UAPIRequest> {}
+        let mailbox = ControlMailbox<UAPIRequest, String>(closedAnswer: UAPIServer.closedAnswer) {}
         server = try UAPIServer(path: path, mailbox: mailbox, limits: limits)
         try server.start()
         let running = running

@@ -409,7 +409,7 @@ final class DatagramScenario<B: CryptoBackend> {
         let direction: UInt8 = device === responder ? 1 : 2
         switch result {
         case .packet(let range, let peer):
-            fuzzCheck(peer == expectedPeer, "packet from an unexpected peer")
+            fuzzCheck(device.publicKey(of: peer) == expectedPeer, "packet from an unexpected peer")
             fuzzCheck(range.lowerBound == 16 && range.upperBound <= bytes.count - 16,
                       "packet range \(range) in a \(bytes.count)-byte datagram")
             checkAuthenticTransport(bytes, direction: direction, tampered: tampered)
@@ -419,7 +419,7 @@ final class DatagramScenario<B: CryptoBackend> {
                           "decrypted packet differs from the one encapsulated")
             }
         case .keepalive(let peer):
-            fuzzCheck(peer == expectedPeer, "keepalive from an unexpected peer")
+            fuzzCheck(device.publicKey(of: peer) == expectedPeer, "keepalive from an unexpected peer")
             fuzzCheck(bytes.count == 32, "keepalive of \(bytes.count) bytes")
             checkAuthenticTransport(bytes, direction: direction, tampered: tampered)
         case .handshakeProcessed:

@@ -6,6 +6,8 @@ final class PeerState<Backend: CryptoBackend> {
     typealias PeerKeypair = Keypair<Backend.Cipher>
 
     let publicKey: PublicKey
+    /// The device slot this peer occupies, so results name it without a key lookup.
+    let id: PeerID
     var presharedKey: PresharedKey
     /// `DH(S_priv, S_pub_peer)`, computed once per private key: both roles need it in every handshake.
     var staticShared: Key32?
@@ -46,8 +48,9 @@ final class PeerState<Backend: CryptoBackend> {
     var receivedBytes: UInt64 = 0
     var sentBytes: UInt64 = 0
 
-    init(configuration: WireGuardPeerConfiguration) {
+    init(configuration: WireGuardPeerConfiguration, id: PeerID) {
         publicKey = configuration.publicKey
+        self.id = id
         presharedKey = configuration.presharedKey
         endpoint = configuration.endpoint
         persistentKeepalive = configuration.persistentKeepalive

@@ -4,7 +4,7 @@ extension WireGuardDevice {
     /// (calling more often is harmless), then poll `nextDatagram`.
     public func updateTimers(now: WireGuardTime) {
         let time = now.monotonic
-        for peer in peers.values {
+        for case let peer? in slots {
             if let deadline = peer.zeroKeysDeadline, time >= deadline {
                 peer.zeroKeysDeadline = nil
                 clearSessions(peer)

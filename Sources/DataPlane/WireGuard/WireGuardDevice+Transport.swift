@@ -8,24 +8,40 @@ extension WireGuardDevice {
     public func encapsulate(
         buffer: UnsafeMutableRawBufferPointer, packet: Range<Int>, now: WireGuardTime
     ) -> WireGuardOutboundResult {
-        guard packet.lowerBound >= 0, packet.upperBound <= buffer.count,
-              let header = try? IPPacketHeader(parsing: UnsafeRawBufferPointer(rebasing: buffer[packet])) else {
-            drops.record(.invalidInnerPacket)
-            return .dropped(.invalidInnerPacket)
-        }
-        guard let peer = allowedIPs.lookup(header.destination) else {
-            drops.record(.noRoute)
-            return .dropped(.noRoute)
-        }
-        guard let endpoint = peer.endpoint else {
-            drops.record(.noEndpoint)
-            return .dropped(.noEndpoint)
-        }
+        guard let header = innerHeader(buffer, packet) else { return dropOutbound(.invalidInnerPacket) }
+        guard let peer = allowedIPs.lookup(header.destination) else { return dropOutbound(.noRoute) }
+        return encapsulate(buffer: buffer, packet: packet, to: peer, now: now)
+    }
+
+    /// Encrypts the IP packet at `packet` of `buffer` in place for `peer`, whatever its destination routes to.
+    ///
+    /// For packets a layer above the engine addresses itself: a Gateway's ICMP error into a Client's
+    /// tunnel, a Client's packets held until a flow exists. Buffer rules, staging and handshakes are those
+    /// of `encapsulate(buffer:packet:now:)`; a free slot drops the packet as `noRoute`.
+    public func encapsulate(
+        to peer: PeerID, buffer: UnsafeMutableRawBufferPointer, packet: Range<Int>, now: WireGuardTime
+    ) -> WireGuardOutboundResult {
+        guard innerHeader(buffer, packet) != nil else { return dropOutbound(.invalidInnerPacket) }
+        guard let state = self.peer(peer) else { return dropOutbound(.noRoute) }
+        return encapsulate(buffer: buffer, packet: packet, to: state, now: now)
+    }
+
+    /// The IP header of the packet at `packet`, or nil if the range or the packet is invalid.
+    @inline(__always)
+    func innerHeader(_ buffer: UnsafeMutableRawBufferPointer, _ packet: Range<Int>) -> IPPacketHeader? {
+        guard packet.lowerBound >= 0, packet.upperBound <= buffer.count else { return nil }
+        return try? IPPacketHeader(parsing: UnsafeRawBufferPointer(rebasing: buffer[packet]))
+    }
+
+    /// The shared tail of both entry points, once the peer is known.
+    func encapsulate(
+        buffer: UnsafeMutableRawBufferPointer, packet: Range<Int>, to peer: Peer, now: WireGuardTime
+    ) -> WireGuardOutboundResult {
+        guard let endpoint = peer.endpoint else { return dropOutbound(.noEndpoint) }
         let padded = paddedLength(packet.count)
         guard packet.lowerBound >= TransportDataLayout.headerSize,
               packet.lowerBound + padded + TransportDataLayout.tagSize <= buffer.count else {
-            drops.record(.insufficientBufferSpace)
-            return .dropped(.insufficientBufferSpace)
+            return dropOutbound(.insufficientBufferSpace)
         }
         if peer.staged.isEmpty, let keypair = usableSendKeypair(peer, now: now.monotonic) {
             let range = seal(keypair, buffer: buffer, payload: packet, padded: padded)
@@ -38,7 +54,12 @@ extension WireGuardDevice {
         } else {
             startHandshake(peer, now: now)
         }
-        return .staged(peer: peer.publicKey)
+        return .staged(peer: peer.id)
+    }
+
+    func dropOutbound(_ reason: WireGuardDropReason) -> WireGuardOutboundResult {
+        drops.record(reason)
+        return .dropped(reason)
     }
 
     /// Decrypts a transport data message in place; `message` is exactly the datagram.
@@ -77,14 +98,14 @@ extension WireGuardDevice {
            now.monotonic.hasElapsed(rekeyOnReceiveAge, since: keypair.createdAt) {
             startHandshake(peer, now: now)
         }
-        guard payloadCount > 0 else { return .keepalive(peer: peer.publicKey) }
+        guard payloadCount > 0 else { return .keepalive(peer: peer.id) }
         if peer.keepaliveDeadline == nil {
             peer.keepaliveDeadline = now.monotonic + configuration.keepaliveTimeout
         }
         let plaintext = UnsafeRawBufferPointer(start: base + header, count: payloadCount)
         guard let inner = try? IPPacketHeader(parsing: plaintext) else { return drop(.invalidInnerPacket) }
         guard allowedIPs.lookup(inner.source) === peer else { return drop(.disallowedSource) }
-        return .packet(range: header..<(header + inner.totalLength), peer: peer.publicKey)
+        return .packet(range: header..<(header + inner.totalLength), peer: peer.id)
     }
 
     /// REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT: an initiator receiving on a keypair this old

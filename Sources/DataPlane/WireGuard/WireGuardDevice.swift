@@ -26,6 +26,11 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     var responderInitialHash = Key32(bytes: .zero)
     var cookieChecker: CookieChecker?
     var peers: [PublicKey: Peer] = [:]
+    /// Peers by `PeerID.index`; nil marks a free slot. Trailing free slots are trimmed, so its count is
+    /// `peerSlotCount`.
+    var slots: [Peer?] = []
+    /// Every slot below this index is occupied: where the search for a free slot starts.
+    var lowestFreeSlotHint = 0
     var allowedIPs = AllowedIPs<Peer>()
     var indices: [UInt32: IndexEntry<Backend>] = [:]
     var outbox: [OutboxItem<Backend>] = []
@@ -67,7 +72,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         responderInitialHash = Noise.mixHash(Noise.initialHash, ownPublic.raw)
         cookieChecker = CookieChecker(publicKey: ownPublic)
         if peers[ownPublic] != nil { removePeer(ownPublic) }
-        for peer in peers.values {
+        for case let peer? in slots {
             clearSessions(peer)
             peer.staticShared = try? Backend.sharedSecret(privateKey: clamped, publicKey: peer.publicKey).raw
         }
@@ -75,19 +80,34 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
 
     // MARK: - Peers
 
-    /// Adds a peer.
-    public func addPeer(_ peerConfiguration: WireGuardPeerConfiguration) throws(WireGuardConfigurationError) {
+    /// Adds a peer and returns its id: the lowest free slot.
+    @discardableResult
+    public func addPeer(
+        _ peerConfiguration: WireGuardPeerConfiguration
+    ) throws(WireGuardConfigurationError) -> PeerID {
         let key = peerConfiguration.publicKey
         guard peers[key] == nil else { throw .duplicatePeer(key) }
         guard key != publicKey else { throw .ownPublicKey }
-        let peer = Peer(configuration: peerConfiguration)
+        let id = takeFreeSlot()
+        let peer = Peer(configuration: peerConfiguration, id: id)
         if let privateKey {
             peer.staticShared = try? Backend.sharedSecret(privateKey: privateKey, publicKey: key).raw
         }
         peers[key] = peer
+        slots[Int(id.index)] = peer
         for network in peerConfiguration.allowedIPs { allowedIPs.insert(network, value: peer) }
         // Like the kernel, a persistent keepalive fires as soon as the peer is configured.
         if peer.persistentKeepalive != nil { peer.persistentKeepaliveDeadline = MonotonicInstant(nanoseconds: 0) }
+        return id
+    }
+
+    /// Finds the lowest free slot (growing the table when none is free); the caller fills it.
+    func takeFreeSlot() -> PeerID {
+        var index = lowestFreeSlotHint
+        while index < slots.count, slots[index] != nil { index += 1 }
+        if index == slots.count { slots.append(nil) }
+        lowestFreeSlotHint = index + 1
+        return PeerID(index: UInt32(index))
     }
 
     /// Changes a peer's preshared key, allowed IPs (replaced), endpoint and persistent keepalive;
@@ -110,13 +130,55 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     /// Removes a peer with its sessions, staged packets and routes; returns whether it existed.
     @discardableResult
     public func removePeer(_ key: PublicKey) -> Bool {
-        guard let peer = peers.removeValue(forKey: key) else { return false }
+        guard let peer = peers[key] else { return false }
+        remove(peer)
+        return true
+    }
+
+    /// Removes the peer in slot `peer`, as `removePeer(_:)` by key; returns whether it existed. The slot
+    /// becomes free and the next peer added may get this id.
+    @discardableResult
+    public func removePeer(_ peer: PeerID) -> Bool {
+        guard let state = self.peer(peer) else { return false }
+        remove(state)
+        return true
+    }
+
+    func remove(_ peer: Peer) {
+        peers[peer.publicKey] = nil
+        let index = Int(peer.id.index)
+        slots[index] = nil
+        lowestFreeSlotHint = min(lowestFreeSlotHint, index)
+        while let last = slots.last, last == nil { slots.removeLast() }
         clearSessions(peer)
         peer.staged.removeAll()
         peer.isRemoved = true
         allowedIPs.removeAll(routedTo: peer)
-        return true
     }
+
+    /// The peer in slot `id`, or nil if the slot is free.
+    @inline(__always)
+    func peer(_ id: PeerID) -> Peer? {
+        let index = Int(id.index)
+        return index < slots.count ? slots[index] : nil
+    }
+
+    /// The id of the peer with public key `key`, or nil if there is none.
+    public func peerID(for key: PublicKey) -> PeerID? {
+        peers[key]?.id
+    }
+
+    /// The public key of the peer in slot `peer`, or nil if the slot is free.
+    public func publicKey(of peer: PeerID) -> PublicKey? {
+        self.peer(peer)?.publicKey
+    }
+
+    /// One more than the highest slot index in use (0 with no peers): arrays of this size can hold
+    /// per-peer state for every current `PeerID`.
+    public var peerSlotCount: Int { slots.count }
+
+    /// The ids of all peers, in slot order.
+    public var peerIDs: [PeerID] { slots.compactMap { $0?.id } }
 
     /// Receiver indices in use (handshakes and keypairs of every peer): bounded by the peers, not by traffic.
     public var receiverIndexCount: Int { indices.count }
@@ -131,8 +193,39 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     }
 
     /// The peer that `address` routes to by the allowed-IPs table.
-    public func peer(routing address: IPAddress) -> PublicKey? {
-        allowedIPs.lookup(address)?.publicKey
+    public func peer(routing address: IPAddress) -> PeerID? {
+        allowedIPs.lookup(address)?.id
+    }
+
+    /// Routes `network` to `peer` (replacing its previous owner, if any) without touching the peer's other
+    /// allowed IPs; does nothing if the slot is free. The Gateway adds a Client's tunnel addresses this way.
+    public func addAllowedIP(_ network: IPNetwork, to peer: PeerID) {
+        guard let state = self.peer(peer) else { return }
+        allowedIPs.insert(network, value: state)
+    }
+
+    /// Removes exactly `network` from the allowed IPs, whichever peer owns it.
+    public func removeAllowedIP(_ network: IPNetwork) {
+        allowedIPs.remove(network)
+    }
+
+    /// Replaces every allowed IP of `peer` with `networks`; does nothing if the slot is free.
+    public func setAllowedIPs(_ networks: [IPNetwork], of peer: PeerID) {
+        guard let state = self.peer(peer) else { return }
+        allowedIPs.removeAll(routedTo: state)
+        for network in networks { allowedIPs.insert(network, value: state) }
+    }
+
+    /// The allowed IPs of `peer`, IPv4 first, longest prefix first; empty if the slot is free.
+    public func allowedIPs(of peer: PeerID) -> [IPNetwork] {
+        guard let state = self.peer(peer) else { return [] }
+        return allowedIPs.networks(routedTo: state)
+    }
+
+    /// What `wg show` reports for the peer in slot `peer`, or nil if the slot is free.
+    public func statistics(of peer: PeerID, now: MonotonicInstant) -> WireGuardPeerStatistics? {
+        guard let state = self.peer(peer) else { return nil }
+        return statistics(of: state, allowedIPs: allowedIPs.networks(routedTo: state), now: now)
     }
 
     // MARK: - Output
@@ -213,7 +306,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     /// The earliest time `updateTimers` has work to do, or nil if no timer is armed.
     public var nextDeadline: MonotonicInstant? {
         var earliest: MonotonicInstant?
-        for peer in peers.values {
+        for case let peer? in slots {
             if let deadline = peer.nextDeadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
         }
         return earliest

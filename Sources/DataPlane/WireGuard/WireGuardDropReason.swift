@@ -33,7 +33,8 @@ public enum WireGuardDropReason: Int, CaseIterable, Sendable, CustomStringConver
     case invalidInnerPacket
     /// A decrypted packet whose source address is not in the sending peer's allowed IPs.
     case disallowedSource
-    /// An outgoing packet whose destination matches no peer's allowed IPs.
+    /// An outgoing packet whose destination matches no peer's allowed IPs, or addressed to a peer id
+    /// that names no peer (any more).
     case noRoute
     /// An outgoing packet for a peer with no known endpoint.
     case noEndpoint
@@ -43,6 +44,10 @@ public enum WireGuardDropReason: Int, CaseIterable, Sendable, CustomStringConver
     case stagedQueueOverflow
     /// Staged packets discarded because the handshake was given up.
     case handshakeTimedOut
+    /// Zero-trust layer: no access authorization (or its filters) lets the packet through.
+    case notAuthorized
+    /// Zero-trust layer (Client): held while a flow for its Resource is requested.
+    case awaitingFlow
 
     /// The reason in snake case, as counters are named in logs and metrics.
     public var description: String {
@@ -67,6 +72,8 @@ public enum WireGuardDropReason: Int, CaseIterable, Sendable, CustomStringConver
         case .insufficientBufferSpace: return "insufficient_buffer_space"
         case .stagedQueueOverflow: return "staged_queue_overflow"
         case .handshakeTimedOut: return "handshake_timed_out"
+        case .notAuthorized: return "not_authorized"
+        case .awaitingFlow: return "awaiting_flow"
         }
     }
 }

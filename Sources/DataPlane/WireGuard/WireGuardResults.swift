@@ -1,9 +1,9 @@
 /// What became of a datagram from the network.
 public enum WireGuardInboundResult: Equatable, Sendable {
     /// An authenticated IP packet for the TUN device, decrypted in place at `range` of the caller's buffer.
-    case packet(range: Range<Int>, peer: PublicKey)
+    case packet(range: Range<Int>, peer: PeerID)
     /// An authenticated keepalive: nothing to deliver.
-    case keepalive(peer: PublicKey)
+    case keepalive(peer: PeerID)
     /// A handshake or cookie message was accepted; replies, keepalives or flushed packets may now be
     /// waiting in `nextDatagram`.
     case handshakeProcessed
@@ -17,7 +17,7 @@ public enum WireGuardOutboundResult: Equatable, Sendable {
     case send(range: Range<Int>, endpoint: Endpoint)
     /// No usable session: the packet was copied into the peer's queue and a handshake may have been
     /// started; poll `nextDatagram`.
-    case staged(peer: PublicKey)
+    case staged(peer: PeerID)
     /// Not sent; the reason was counted.
     case dropped(WireGuardDropReason)
 }

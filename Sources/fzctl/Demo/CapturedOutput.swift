@@ -1,4 +1,5 @@
 import Foundation
+import HostSetup
 
 /// A finished command's exit status and its stdout and stderr interleaved, whatever the status.
 ///

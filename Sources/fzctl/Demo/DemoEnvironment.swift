@@ -1,4 +1,5 @@
 import Foundation
+import HostSetup
 
 /// The running demo: its namespaces, the three nodes and their logs, and the commands the steps run.
 struct DemoEnvironment {

@@ -1,4 +1,5 @@
 import Foundation
+import HostSetup
 
 /// What `fzctl demo` needs from the host, checked before it changes anything.
 enum DemoPreflight {

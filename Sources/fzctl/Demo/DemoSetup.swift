@@ -1,4 +1,5 @@
 import Foundation
+import HostSetup
 
 /// Builds the demo's namespaces and starts the portal, the Gateway and the Client in them, waiting until each
 /// is really up (listening, joined, routes in place) before the next one starts.

@@ -1,4 +1,5 @@
 import Foundation
+import HostSetup
 
 /// Network namespaces joined by veth pairs, and the processes started inside them, all removed by `tearDown()`.
 ///

@@ -1,15 +1,15 @@
 import Foundation
 
-/// Running the system tools `fzctl bench tunnel` orchestrates (`ip`, `wg`, `wireguard-go`, `iperf3`).
+/// Running the system tools fzctl orchestrates (`ip`, `nft`, `wg`, `wireguard-go`, `iperf3`).
 ///
 /// Only the benchmark and setup paths use this; the data path never spawns processes.
-enum Subprocess {
-    struct Failure: Error, CustomStringConvertible {
+public enum Subprocess {
+    public struct Failure: Error, CustomStringConvertible {
         let command: [String]
         let status: Int32
         let output: String
 
-        var description: String {
+        public var description: String {
             let detail = output.split(separator: "\n").last.map(String.init) ?? ""
             return "`\(command.joined(separator: " "))` exited with \(status)\(detail.isEmpty ? "" : ": \(detail)")"
         }
@@ -20,7 +20,7 @@ enum Subprocess {
     /// Uses `posix_spawnp` and pipes directly rather than Foundation's `Process`, whose run-loop plumbing
     /// needs a working loopback interface (not a given in a fresh network namespace).
     @discardableResult
-    static func run(_ command: [String], stdin: String? = nil) throws -> String {
+    public static func run(_ command: [String], stdin: String? = nil) throws -> String {
         var outPipe: [Int32] = [0, 0]
         var inPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
@@ -86,7 +86,7 @@ enum Subprocess {
     ///
     /// Spawned like `run`, with default signal handling whatever this process inherited, so
     /// `terminate()` stops the child even when our parent ignored SIGTERM.
-    static func start(_ command: [String], logPath: String) throws -> SpawnedProcess {
+    public static func start(_ command: [String], logPath: String) throws -> SpawnedProcess {
         let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard log >= 0 else {
             throw Failure(command: command, status: -1, output: "cannot open \(logPath): errno \(errno)")
@@ -136,21 +136,21 @@ enum Subprocess {
     }
 
     /// Whether `tool` is on PATH.
-    static func available(_ tool: String) -> Bool {
+    public static func available(_ tool: String) -> Bool {
         (try? run(["sh", "-c", "command -v \(tool)"])) != nil
     }
 }
 
 /// A child started with `Subprocess.start`.
-final class SpawnedProcess {
-    let pid: pid_t
+public final class SpawnedProcess {
+    public let pid: pid_t
     private var status: Int32?
 
     init(pid: pid_t) {
         self.pid = pid
     }
 
-    var isRunning: Bool {
+    public var isRunning: Bool {
         if status != nil { return false }
         var raw: Int32 = 0
         if waitpid(pid, &raw, WNOHANG) == pid {
@@ -161,7 +161,7 @@ final class SpawnedProcess {
     }
 
     /// Asks the child to stop (SIGTERM), and kills it (SIGKILL) if it has not within `grace`.
-    func stop(grace: Double = 3) {
+    public func stop(grace: Double = 3) {
         guard isRunning else { return }
         kill(pid, SIGTERM)
         var waited = 0.0
@@ -179,14 +179,14 @@ final class SpawnedProcess {
 }
 
 /// A value shared with one helper thread, guarded by a lock.
-final class LockedBox<Value>: @unchecked Sendable {
+public final class LockedBox<Value>: @unchecked Sendable {
     // Safe: every access goes through `lock`.
     private let lock = NSLock()
     private var stored: Value
 
-    init(_ value: Value) { stored = value }
+    public init(_ value: Value) { stored = value }
 
-    var value: Value {
+    public var value: Value {
         get { lock.lock(); defer { lock.unlock() }; return stored }
         set { lock.lock(); stored = newValue; lock.unlock() }
     }

@@ -1,0 +1,186 @@
+import ControlProtocol
+import DataPlane
+import Dispatch
+import EpollIO
+import HostSetup
+import Locks
+import Logging
+import PortalClient
+import Tunnel
+import WireGuardConfig
+
+/// Runs one zero-trust node (Gateway or Client) until it is stopped or the portal refuses it.
+///
+/// Three parties meet here. The event-loop thread owns the node and moves packets; the portal connection
+/// (swift-nio threads) decodes messages, logs them and posts them to the loop through the mailbox; a serial
+/// host queue runs the `ip` commands the messages ask for (addresses, routes), so neither the loop nor the
+/// connection ever waits on a subprocess. Node events go the other way: the loop hands them to the
+/// connection, which encodes and sends them. The portal may come and go; the data path keeps forwarding.
+public final class NodeDaemon<Node: ControlledNode>: @unchecked Sendable {
+    // Safe: `refusal` and `portal` are behind locks; the rest is immutable after init.
+    let role: NodeRole<Node>
+    let node: Node
+    let io: EpollPacketIO
+    let interface: TunnelInterface
+    let logger: Logger
+    let identity: [String: String]
+    let hostQueue = DispatchQueue(label: "fzctl.host-setup")
+    let refusal = Locked<String?>(nil)
+    let joinMessage: ControlMessage
+
+    /// - Parameters:
+    ///   - join: the first message on every connection (our public key, a Gateway's endpoint).
+    ///   - identity: fields added to every audit line (e.g. `gateway_id` once known is in the messages).
+    public init(role: NodeRole<Node>, node: Node, io: EpollPacketIO, interface: TunnelInterface, join: ControlMessage,
+                logger: Logger, identity: [String: String] = [:]) {
+        self.role = role
+        self.node = node
+        self.io = io
+        self.interface = interface
+        self.joinMessage = join
+        self.logger = logger
+        self.identity = identity
+    }
+
+    /// Connects to the portal and runs the loop on the calling thread until `stop` or a refusal.
+    ///
+    /// - Parameter installStop: called once with the loop's stop handle (the caller wires SIGINT/SIGTERM to it).
+    /// - Returns: nil after a clean stop, or the portal's refusal.
+    public func run(portal: PortalEndpoint, token: String, uapiName: String?,
+                    installStop: (EpollLoopStopHandle) -> Void) throws(NodeDaemonError) -> String? {
+        let wake = Locked<EpollLoopStopHandle?>(nil)
+        let mailbox = ControlMailbox<NodeRequest<Node.Command>, String>(closedAnswer: UAPIServer.closedAnswer) {
+            wake.withLock { $0?.signal() }
+        }
+        let connection = Locked<PortalClient?>(nil)
+        let listenPort = io.datagrams.localAddresses.first?.port ?? 0
+        let tunnel = WireGuardTunnel<Node, EpollPacketIO>(
+            node: node, pool: io.pool, batchSize: 64, mailbox: mailbox,
+            handler: { tunnel, request, time in
+                switch request {
+                case .portal(let command):
+                    tunnel.node.handle(command, now: time)
+                    return ""
+                case .uapi(let uapi):
+                    return tunnel.answerReadOnlyUAPI(uapi, now: time, listenPort: listenPort)
+                }
+            },
+            events: { [role, logger, identity] event in
+                guard let message = role.message(event) else { return }
+                AuditLog.record(message, direction: .sent, logger: logger, extra: identity)
+                if connection.withLock({ $0?.send(message.encoded()) }) != true {
+                    logger.warning("portal unreachable; message not sent", metadata: [
+                        "message_type": "\(message.eventName)"])
+                }
+            })
+        let loop: EpollEventLoop<WireGuardTunnel<Node, EpollPacketIO>>
+        do {
+            loop = try EpollEventLoop(io: io, handler: tunnel)
+        } catch {
+            throw .loop("\(error)")
+        }
+        wake.withLock { $0 = loop.wakeHandle }
+        let stop = loop.stopHandle
+        installStop(stop)
+
+        var uapi: UAPIServer?
+        if let uapiName {
+            do {
+                let server = try UAPIServer(interface: uapiName) { mailbox.submit(.uapi($0)) }
+                try server.start()
+                uapi = server
+            } catch {
+                logger.warning("wg show will not work: cannot serve the UAPI socket", metadata: ["error": "\(error)"])
+            }
+        }
+        defer {
+            mailbox.close()
+            uapi?.stop()
+        }
+
+        let joinText = joinMessage.encoded()
+        let client = PortalClient(
+            configuration: PortalClientConfiguration(endpoint: portal.with(path: role.path), token: token),
+            events: PortalClientEvents(
+                connected: { [joinMessage, logger, identity] in
+                    logger.info("connected to the portal", metadata: ["portal": "\(portal)"])
+                    AuditLog.record(joinMessage, direction: .sent, logger: logger, extra: identity)
+                    _ = connection.withLock { $0?.send(joinText) }
+                },
+                received: { [weak self] text in self?.received(text, mailbox: mailbox) },
+                disconnected: { [logger] reason in
+                    logger.warning("portal connection lost; reconnecting", metadata: ["reason": "\(reason)"])
+                },
+                refused: { [refusal, logger] status in
+                    logger.error("the portal refused this node's token", metadata: ["status": "\(status)"])
+                    refusal.withLock { $0 = "the portal refused the token (HTTP \(status)); check --token" }
+                    stop.stop()
+                },
+                retrying: { [logger] reason, delay in
+                    logger.info("portal unreachable; retrying", metadata: [
+                        "reason": "\(reason)", "retry_in": "\(delay)"])
+                }))
+        connection.withLock { $0 = client }
+        client.start()
+        defer { client.stop() }
+
+        do {
+            try loop.run()
+        } catch {
+            throw .loop("\(error)")
+        }
+        if let failure = tunnel.failure { throw .loop("\(failure)") }
+        return refusal.withLock { $0 }
+    }
+
+    /// A text frame from the portal: decoded, logged, host changes queued, command posted to the loop.
+    func received(_ text: String, mailbox: ControlMailbox<NodeRequest<Node.Command>, String>) {
+        let message: ControlMessage
+        do {
+            message = try ControlMessage.decode(text)
+        } catch {
+            logger.warning("ignoring a malformed portal message", metadata: ["error": "\(error)"])
+            return
+        }
+        AuditLog.record(message, direction: .received, logger: logger, extra: identity)
+        guard let command = role.command(message) else {
+            logger.warning("ignoring a portal message meant for another role", metadata: [
+                "message_type": "\(message.eventName)"])
+            return
+        }
+        if let addresses = role.addresses(message) {
+            logger.info("tunnel addresses assigned", metadata: ["ipv4": "\(addresses.ipv4)", "ipv6": "\(addresses.ipv6)"])
+        }
+        // Host changes first on their own queue, then the node: a route may appear a moment after the node
+        // knows the Resource, never the other way round for long.
+        let interface = self.interface
+        let role = self.role
+        let logger = self.logger
+        hostQueue.async {
+            do {
+                try role.hostChanges(message, interface)
+            } catch {
+                logger.error("cannot apply a host change", metadata: [
+                    "message_type": "\(message.eventName)", "error": "\(error)"])
+            }
+        }
+        mailbox.post(.portal(command))
+    }
+
+    /// Waits for queued host changes, then undoes them (routes; the device goes when its descriptor closes).
+    public func cleanUp() {
+        hostQueue.sync { interface.removeRoutes() }
+    }
+}
+
+/// Why a node daemon stopped with an error.
+public enum NodeDaemonError: Error, CustomStringConvertible {
+    /// The event loop could not start or failed.
+    case loop(String)
+
+    public var description: String {
+        switch self {
+        case .loop(let text): return "event loop failed: \(text)"
+        }
+    }
+}

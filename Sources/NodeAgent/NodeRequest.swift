@@ -1,0 +1,9 @@
+import WireGuardConfig
+
+/// What other threads ask a node's loop thread to do.
+public enum NodeRequest<Command: Sendable>: Sendable {
+    /// A portal message for the node.
+    case portal(Command)
+    /// A `wg show` (or a refused `wg set`) through the UAPI socket.
+    case uapi(UAPIRequest)
+}

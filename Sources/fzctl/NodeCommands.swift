@@ -1,0 +1,205 @@
+import ArgumentParser
+import ControlProtocol
+import Crypto
+import DataPlane
+import EpollIO
+import Foundation
+import HostSetup
+import Logging
+import NodeAgent
+import PortalClient
+import WireGuardConfig
+
+/// `fzctl gateway`: a zero-trust Gateway that joins the portal and enforces its authorizations.
+struct GatewayDaemonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Run a Gateway: join the portal, forward authorized Client traffic to Resources (root)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var node: NodeOptions
+
+    @Option(help: "Where Clients reach this Gateway's WireGuard socket, IP:PORT (sent to the portal).")
+    var endpoint: String
+
+    @Option(name: .customLong("listen-port"), help: "UDP port to listen on (default: the --endpoint port).")
+    var listenPort: UInt16?
+
+    @Flag(name: .customLong("no-masquerade"),
+          help: "Do not masquerade Client traffic leaving through other interfaces; route 100.64.0.0/10 yourself.")
+    var noMasquerade = false
+
+    func run() throws {
+        let context = try Runtime(global)
+        let parsed: ConfigEndpoint
+        do {
+            parsed = try ConfigEndpoint(parsing: endpoint)
+        } catch {
+            throw FZCtlError.invalidInput("--endpoint: \(error)")
+        }
+        guard let announced = parsed.resolved else {
+            throw FZCtlError.invalidInput("--endpoint '\(DisplayText.echo(endpoint))' must be an IP address and port")
+        }
+        let prepared = try node.prepare(defaultInterface: "fz-gateway", context: context)
+        let info = try prepared.crypto()
+        try NodeLauncher.runGateway(info.backend, info: info, prepared: prepared, endpoint: announced,
+                                    listenPort: listenPort ?? announced.port, masquerade: !noMasquerade,
+                                    logger: context.logger)
+    }
+}
+
+/// `fzctl client`: a zero-trust Client that asks the portal for flows to its Resources.
+struct ClientDaemonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
+        abstract: "Run a Client: join the portal, route its Resources into the tunnel, create flows on demand (root)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var node: NodeOptions
+
+    func run() throws {
+        let context = try Runtime(global)
+        let prepared = try node.prepare(defaultInterface: "fz-client", context: context)
+        let reauthorize = context.flags.isEnabled(.icmpErrorUnreachableProhibitedCreateNewFlow)
+        let info = try prepared.crypto()
+        try NodeLauncher.runClient(info.backend, info: info, prepared: prepared, reauthorize: reauthorize,
+                                   logger: context.logger)
+    }
+}
+
+/// Options both node daemons take.
+struct NodeOptions: ParsableArguments {
+    @Option(help: "The portal's WebSocket address, ws://HOST:PORT.")
+    var portal: String
+
+    @Option(help: "This node's token from the policy file (default: $FZ_TOKEN).")
+    var token: String?
+
+    @Option(help: "TUN device name.")
+    var interface: String?
+
+    @Option(help: "Crypto backend: auto, sodium, swift, swift-avx2, ...")
+    var crypto: String = "auto"
+
+    @Option(help: "Packet I/O backend: auto or epoll.")
+    var io: String = "auto"
+
+    /// Validates everything that needs no privileges, then checks for root.
+    func prepare(defaultInterface: String, context: Runtime) throws -> PreparedNode {
+        let endpoint: PortalEndpoint
+        do {
+            endpoint = try PortalEndpoint(parsing: portal, scheme: .ws)
+        } catch {
+            throw FZCtlError.invalidInput("--portal: \(error)")
+        }
+        guard let token = token ?? Runtime.environment()["FZ_TOKEN"], !token.isEmpty else {
+            throw FZCtlError.invalidInput("a token is required: --token TOKEN or FZ_TOKEN (from the portal's policy file)")
+        }
+        let name = try InterfaceName.validate(interface ?? defaultInterface)
+        try IOSelection.validate(io)
+        let named = crypto == "auto" ? nil : try CryptoSelection.resolve(crypto)
+        guard geteuid() == 0 else {
+            throw FZCtlError.invalidInput("this command needs root (CAP_NET_ADMIN) to create the TUN device \(name)")
+        }
+        return PreparedNode(portal: endpoint, token: token, interface: name, cryptoName: crypto, named: named,
+                            logger: context.logger)
+    }
+}
+
+/// A node's validated options.
+struct PreparedNode {
+    let portal: PortalEndpoint
+    let token: String
+    let interface: String
+    let cryptoName: String
+    let named: CryptoBackendInfo?
+    let logger: Logger
+
+    func crypto() throws -> CryptoBackendInfo {
+        try named ?? CryptoSelection.resolve(cryptoName, logger: logger)
+    }
+}
+
+/// Opens the node's device and runs its daemon, specialized for one crypto backend.
+enum NodeLauncher {
+    /// MTU of both node kinds' TUN devices: IPv6's minimum, so no path inside the tunnel needs fragmentation.
+    static let mtu = 1280
+
+    static func runGateway<B: CryptoBackend>(
+        _ backend: B.Type, info: CryptoBackendInfo, prepared: PreparedNode, endpoint: Endpoint, listenPort: UInt16,
+        masquerade: Bool, logger: Logger
+    ) throws {
+        let device = WireGuardDevice<B>(privateKey: SecureRandom.privateKey(), random: SystemRandomNumberGenerator())
+        let node = GatewayNode<B, AuthorizationTable>(device: device)
+        let join = ControlMessage.join(JoinPayload(publicKey: device.publicKey!, endpoint: endpoint))
+        try run(node: node, role: NodeRole<GatewayNode<B, AuthorizationTable>>.gateway(), join: join, info: info,
+                prepared: prepared, port: listenPort, logger: logger) { interface in
+            let forwarding = GatewayForwarding(interface: interface, masquerade: masquerade)
+            do {
+                try forwarding.apply()
+            } catch {
+                throw FZCtlError.invalidInput("cannot set up forwarding: \(error)")
+            }
+            logger.info("forwarding enabled", metadata: [
+                "masquerade": "\(masquerade)", "nftables_table": "\(masquerade ? forwarding.tableName : "")"])
+            return { forwarding.restore() }
+        }
+    }
+
+    static func runClient<B: CryptoBackend>(
+        _ backend: B.Type, info: CryptoBackendInfo, prepared: PreparedNode, reauthorize: Bool, logger: Logger
+    ) throws {
+        let device = WireGuardDevice<B>(privateKey: SecureRandom.privateKey(), random: SystemRandomNumberGenerator())
+        let node = ClientNode<B, AuthorizationTable>(device: device, reauthorizeOnProhibited: reauthorize)
+        let join = ControlMessage.join(JoinPayload(publicKey: device.publicKey!))
+        logger.info("feature flag", metadata: [
+            "flag": "\(FeatureFlag.icmpErrorUnreachableProhibitedCreateNewFlow.rawValue)", "enabled": "\(reauthorize)"])
+        try run(node: node, role: NodeRole<ClientNode<B, AuthorizationTable>>.client(), join: join, info: info,
+                prepared: prepared, port: nil, logger: logger) { _ in {} }
+    }
+
+    /// Opens the TUN device and sockets, sets up the host, runs until stopped, and undoes the host changes.
+    static func run<Node: ControlledNode>(
+        node: Node, role: NodeRole<Node>, join: ControlMessage, info: CryptoBackendInfo, prepared: PreparedNode,
+        port: UInt16?, logger: Logger, hostSetup: (String) throws -> () -> Void
+    ) throws {
+        let io: EpollPacketIO
+        do {
+            let opened = try EpollPacketIO.openInterface(name: prepared.interface, port: port, mtu: mtu)
+            io = opened.io
+            if let reason = opened.ipv6Unavailable {
+                logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(reason)"])
+            }
+        } catch {
+            throw FZCtlError.invalidInput("cannot open the interface \(prepared.interface): \(error)")
+        }
+        let interface = TunnelInterface(name: prepared.interface)
+        do {
+            try interface.bringUp(mtu: mtu)
+        } catch {
+            throw FZCtlError.invalidInput("cannot configure \(prepared.interface): \(error)")
+        }
+        let undoHost = try hostSetup(prepared.interface)
+        defer { undoHost() }
+        let daemon = NodeDaemon(role: role, node: node, io: io, interface: interface, join: join, logger: logger)
+        defer { daemon.cleanUp() }
+        logger.info("\(role.name) up", metadata: [
+            "interface": "\(prepared.interface)",
+            "listen_port": .stringConvertible(Int(io.datagrams.localAddresses.first?.port ?? 0)),
+            "public_key": "\(node.device.publicKey?.raw.base64 ?? "")", "portal": "\(prepared.portal)",
+            "crypto": "\(info.name)", "crypto_implementation": "\(info.implementation)", "io": "epoll",
+        ])
+        let refusal: String?
+        do {
+            refusal = try daemon.run(portal: prepared.portal, token: prepared.token, uapiName: prepared.interface) {
+                SignalWatcher.stopOnTermination($0)
+            }
+        } catch {
+            throw FZCtlError.invalidInput("\(role.name) stopped: \(error)")
+        }
+        if let refusal { throw FZCtlError.invalidInput(refusal) }
+        logger.info("\(role.name) down", metadata: ["interface": "\(prepared.interface)"])
+    }
+}

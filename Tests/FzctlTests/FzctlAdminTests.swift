@@ -1,0 +1,94 @@
+import Foundation
+import Locks
+import PortalServer
+import Testing
+
+/// A portal stand-in for `fzctl admin`: token "admin-secret", echoes what it was asked.
+private final class AdminStub: PortalServerDelegate {
+    let requests = Locked<[AdminRequest]>([])
+
+    func webSocketRequested(path: NodePath, token: String?, remote: String) -> Bool { false }
+    func opened(_ connection: PortalConnection, path: NodePath, token: String?) {}
+    func received(_ text: String, on connection: PortalConnection) {}
+    func closed(_ connection: PortalConnection) {}
+
+    func admin(_ request: AdminRequest) -> AdminResponse {
+        requests.withLock { $0.append(request) }
+        guard request.token == "admin-secret" else {
+            return AdminResponse(status: 401, body: "{\"error\":\"wrong admin token\"}")
+        }
+        switch request.endpoint {
+        case .list: return AdminResponse(status: 200, body: "{\"gateways\":[],\"clients\":[],\"flows\":[]}")
+        case .reload: return AdminResponse(status: 400, body: "{\"error\":\"policy.json: resources[0]: no id\"}")
+        case .rejectAccess: return AdminResponse(status: 200, body: "{\"rejected\":1}")
+        }
+    }
+}
+
+@Suite struct FzctlAdminTests {
+    private func withPortal(_ body: (String, AdminStub) throws -> Void) throws {
+        let stub = AdminStub()
+        let server = PortalServer(configuration: PortalServerConfiguration(host: "127.0.0.1", port: 0), delegate: stub)
+        try server.start()
+        defer { server.stop() }
+        try body("http://127.0.0.1:\(try #require(server.port))", stub)
+    }
+
+    @Test func listPrintsThePortalsJSON() throws {
+        try withPortal { url, _ in
+            let result = try FzctlRunner.fzctl(["admin", "--portal", url, "--token", "admin-secret", "list"])
+            #expect(result.status == 0)
+            #expect(result.stdout == "{\"gateways\":[],\"clients\":[],\"flows\":[]}\n")
+            #expect(result.stderr.isEmpty)
+        }
+    }
+
+    @Test func rejectAccessSendsClientAndResourceAsJSON() throws {
+        try withPortal { url, stub in
+            let result = try FzctlRunner.fzctl(
+                ["admin", "--portal", url, "--token", "admin-secret", "reject-access",
+                 "--client", "alice", "--resource", "web"]
+            )
+            #expect(result.status == 0, "\(result.stderr)")
+            let request = try #require(stub.requests.withLock { $0.first })
+            #expect(request.endpoint == .rejectAccess)
+            let object = try JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: String]
+            #expect(object == ["client": "alice", "resource": "web"])
+        }
+    }
+
+    @Test func nonSuccessNamesTheStatusAndThePortalsMessageOnOneLine() throws {
+        try withPortal { url, _ in
+            let wrong = try FzctlRunner.fzctl(["admin", "--portal", url, "--token", "nope", "list"])
+            #expect(wrong.status == 1)
+            #expect(wrong.stderr == "fzctl: error: the portal at \(url) answered 401: wrong admin token\n")
+            let reload = try FzctlRunner.fzctl(["admin", "--portal", url, "--token", "admin-secret", "reload"])
+            #expect(reload.status == 1)
+            #expect(reload.stderr.contains("answered 400: policy.json: resources[0]: no id"))
+        }
+    }
+
+    @Test func unreachablePortalAndBadAddressesFailNamingThem() throws {
+        var port = 0
+        try withPortal { url, _ in port = Int(url.split(separator: ":").last ?? "") ?? 0 }
+        let unreachable = try FzctlRunner.fzctl(
+            ["admin", "--portal", "http://127.0.0.1:\(port)", "--token", "t", "list"]
+        )
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.hasPrefix("fzctl: error: cannot reach the portal at 127.0.0.1:\(port)"))
+        for bad in ["127.0.0.1:1", "http://[::1:80", "ftp://h:1"] {
+            let result = try FzctlRunner.fzctl(["admin", "--portal", bad, "--token", "t", "list"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("'\(bad)'"), "\(result.stderr)")
+        }
+        let tls = try FzctlRunner.fzctl(["admin", "--portal", "https://h:1", "--token", "t", "list"])
+        #expect(tls.status == 1)
+        #expect(tls.stderr.contains("TLS"))
+    }
+
+    @Test func adminWithoutACommandListsThem() throws {
+        let result = try FzctlRunner.fzctl(["admin"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("list, reload, reject-access"))
+    }
+}
