@@ -5,7 +5,8 @@ import DataPlane
 ///
 /// The data plane never touches the host; these are the few commands a node runs when the portal tells it
 /// something (its tunnel addresses, a Resource appearing or going), off the packet path.
-public final class TunnelInterface {
+/// Not thread-safe: a node daemon uses it from one serial queue only (hence `@unchecked Sendable`).
+public final class TunnelInterface: @unchecked Sendable {
     /// The TUN device's name.
     public let name: String
     /// Addresses currently configured (so a changed `init` replaces them).

@@ -11,7 +11,8 @@ struct FZCtl: ParsableCommand {
         commandName: "fzctl",
         abstract: "Swift zero-trust data plane: WireGuard tunnels with pluggable crypto and packet I/O.",
         subcommands: [BackendsCommand.self, GenKeyCommand.self, PubKeyCommand.self, BenchCommand.self,
-                      FlagsCommand.self, UpCommand.self, AdminCommand.self, DemoCommand.self]
+                      FlagsCommand.self, UpCommand.self, PortalCommand.self, GatewayDaemonCommand.self,
+                      ClientDaemonCommand.self, AdminCommand.self, DemoCommand.self]
     )
 
     /// Parses, runs, and turns every failure into one readable line on stderr and a non-zero exit.

@@ -84,13 +84,7 @@ struct UpCommand: ParsableCommand {
 
     func interfaceName() throws -> String {
         let base = URL(fileURLWithPath: config).lastPathComponent
-        let name = interface ?? (base.hasSuffix(".conf") ? String(base.dropLast(5)) : base)
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_=+.-")
-        guard (1...15).contains(name.count), name.allSatisfy({ allowed.contains($0) }) else {
-            throw FZCtlError.invalidInput("interface name '\(DisplayText.echo(name))' is invalid: "
-                + "1 to 15 letters, digits or _=+.- (use --interface NAME)")
-        }
-        return name
+        return try InterfaceName.validate(interface ?? (base.hasSuffix(".conf") ? String(base.dropLast(5)) : base))
     }
 
     func peerConfiguration(_ section: PeerSection) throws -> WireGuardPeerConfiguration {
@@ -144,39 +138,17 @@ struct UpCommand: ParsableCommand {
         }
     }
 
-    /// Opens the TUN device and the UDP sockets: IPv4 and IPv6 on the same port (a random one when the config
-    /// names none, as wireguard-go picks), IPv4 only on a host without IPv6. Buffers fit the MTU.
+    /// Opens the TUN device and the UDP sockets (see `EpollPacketIO.openInterface`); buffers fit the MTU.
     func openIO(name: String, port: UInt16?, mtu: Int, logger: Logger) throws -> EpollPacketIO {
-        // Room for the largest packet plus WireGuard's header, padding and tag, and the pool's margins.
-        let bufferSize = max(2048, (mtu + 64 + 64 + 63) / 64 * 64)
-        func open(_ port: UInt16, ipv6: Bool) throws(EpollIOError) -> EpollPacketIO {
-            var addresses = [Endpoint(address: .v4(IPv4Address(0, 0, 0, 0)), port: port)]
-            if ipv6 { addresses.append(Endpoint(address: .v6(IPv6Address(high: 0, low: 0)), port: port)) }
-            return try EpollPacketIO(configuration: .init(udpAddresses: addresses, tunName: name,
-                                                          bufferSize: bufferSize))
-        }
-        var lastError: EpollIOError?
-        for attempt in 0..<16 {
-            let candidate = port ?? UInt16.random(in: 49152...65535)
-            do {
-                return try open(candidate, ipv6: true)
-            } catch {
-                lastError = error
-                if port == nil && attempt < 15 && "\(error)".contains("in use") { continue }
-                break
+        do {
+            let opened = try EpollPacketIO.openInterface(name: name, port: port, mtu: mtu)
+            if let reason = opened.ipv6Unavailable {
+                logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(reason)"])
             }
+            return opened.io
+        } catch {
+            throw FZCtlError.invalidInput("cannot open the interface \(name): \(error)")
         }
-        // No IPv6 on this host (disabled, or no such family): serve IPv4 alone rather than not at all.
-        if let lastError, "\(lastError)".contains("socket") || "\(lastError)".contains("Address family") {
-            do {
-                let io = try open(port ?? UInt16.random(in: 49152...65535), ipv6: false)
-                logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(lastError)"])
-                return io
-            } catch {
-                throw FZCtlError.invalidInput("cannot open the interface \(name): \(error)")
-            }
-        }
-        throw FZCtlError.invalidInput("cannot open the interface \(name): \(lastError.map { "\($0)" } ?? "unknown")")
     }
 
     /// Everything from here on is specialized for one crypto backend.
