@@ -5,7 +5,9 @@
   probe.py tcp HOST PORT TIMEOUT      one TCP connect; prints what happened as one JSON object
   probe.py udp HOST PORT TIMEOUT      a connected UDP socket sends until it hears back or an error arrives
   probe.py count LOG FROM K=V...      how many JSON lines after line FROM carry every field K with value V
+                                      (and lack every field named K! in the arguments)
   probe.py lines LOG FROM K=V...      those lines themselves
+  probe.py audit LOG...               checks each control message is one line with direction sent/received
   probe.py backends LOG               the crypto/io fields a node's log names (its startup lines)
 
 The connect probes exit 0 when connected (or answered), 1 on a socket error, 2 on a timeout, and report
@@ -18,6 +20,7 @@ import selectors
 import socket
 import sys
 import time
+from datetime import datetime
 
 
 def serve(ports):
@@ -93,8 +96,12 @@ def udp(host, port, timeout):
     return 2
 
 
-def matching(path, start, pairs):
-    wanted = dict(pair.split("=", 1) for pair in pairs)
+# Fields that differ between two log lines of one control message (the portal may write more than one).
+PER_LINE_FIELDS = ("time", "message", "direction", "severity", "target")
+
+
+def log_entries(path, start=0):
+    """(line, entry) for each JSON object line after line START."""
     with open(path, errors="replace") as log:
         for number, line in enumerate(log, 1):
             if number <= start:
@@ -103,10 +110,61 @@ def matching(path, start, pairs):
                 entry = json.loads(line)
             except ValueError:
                 continue  # a line still being written, or not a log line
-            if not isinstance(entry, dict):
-                continue
-            if all(key in entry and str(entry[key]) == value for key, value in wanted.items()):
-                yield line.rstrip("\n")
+            if isinstance(entry, dict):
+                yield line.rstrip("\n"), entry
+
+
+def seconds(entry):
+    try:
+        return datetime.strptime(entry.get("time", ""), "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+    except ValueError:
+        return None
+
+
+def same_message(previous, entry):
+    """Whether ENTRY repeats PREVIOUS: the same message fields, logged within 50 ms."""
+    if previous is None:
+        return False
+    identity = lambda e: {k: v for k, v in e.items() if k not in PER_LINE_FIELDS}
+    first, second = seconds(previous), seconds(entry)
+    close = first is not None and second is not None and abs(second - first) < 0.05
+    return close and identity(previous) == identity(entry)
+
+
+def matching(path, start, pairs):
+    """Matching lines, one per control message: a message logged twice in a row counts once (the audit
+    scenario reports the repetition itself)."""
+    wanted = dict(pair.split("=", 1) for pair in pairs if "=" in pair)
+    absent = [pair[:-1] for pair in pairs if "=" not in pair and pair.endswith("!")]
+    previous = None
+    for line, entry in log_entries(path, start):
+        if not all(key in entry and str(entry[key]) == value for key, value in wanted.items()):
+            continue
+        if any(key in entry for key in absent):
+            continue
+        if not same_message(previous, entry):
+            yield line
+        previous = entry
+
+
+def audit(path):
+    """The audit-trail contract: each control message one line, with direction sent or received."""
+    problems = []
+    previous = None
+    count = 0
+    for line, entry in log_entries(path):
+        if "message_type" not in entry:
+            continue
+        count += 1
+        if entry.get("direction") not in ("sent", "received"):
+            problems.append("no direction: " + line)
+        if same_message(previous, entry):
+            problems.append("logged twice: " + line)
+        previous = entry
+    print("%s: %d control message lines, %d problems" % (path.rsplit("/", 1)[-1], count, len(problems)))
+    for problem in problems[:5]:
+        print("  " + problem)
+    return 1 if problems else 0
 
 
 def backends(path):
@@ -138,6 +196,8 @@ def main(argv):
     elif command == "lines":
         for line in matching(argv[2], int(argv[3]), argv[4:]):
             print(line)
+    elif command == "audit":
+        return max(audit(path) for path in argv[2:])
     elif command == "backends":
         backends(argv[2])
     else:

@@ -20,6 +20,7 @@
 #   h1 the Client stops cleanly on SIGTERM (TUN and routes gone)
 #   b2 reject-access with the flag off (a second Client): web stays cut off, db never stops
 #   f  a wrong token: the node exits 1 with one line, the portal logs the refusal
+#   audit  every control message in the portal's and the nodes' logs is one line with direction sent/received
 #   h2 the Gateway stops cleanly on SIGTERM (TUN and nftables rules gone)
 # Exits 1 if any scenario failed, after dumping the log lines written during it. All traffic stays inside
 # the namespaces this script creates; they and every process it started are removed on exit.
@@ -100,7 +101,9 @@ trap 'exit 130' INT TERM
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-# count_log LOG FROM K=V...: JSON lines after line FROM whose fields all match.
+# count_log LOG FROM K=V...: control messages after line FROM whose fields all match (a message the log
+# repeats counts once). The message type names the direction: the portal only receives join, create_flow,
+# flow_authorized and goodbye and only sends the others; the audit scenario checks the direction field.
 count_log() { "$PYTHON" "$PROBE" count "$@"; }
 show_log() { "$PYTHON" "$PROBE" lines "$@"; }
 has_log() { [ "$(count_log "$@")" -ge 1 ]; }
@@ -288,7 +291,7 @@ start_portal() {
 }
 
 gateway_ready() {
-    has_log "$PORTAL_LOG" 0 message_type=init direction=sent gateway_id=gw-1 \
+    has_log "$PORTAL_LOG" 0 message_type=init gateway_id=gw-1 \
         && ip -n "$NS_G" -4 addr show dev "$TUN_G" 2>/dev/null | grep -q 'inet 100\.'
 }
 
@@ -307,7 +310,7 @@ routed_into() {  # routed_into TUN ADDRESS
 }
 
 client_ready() {  # client_ready NAME TUN
-    has_log "$PORTAL_LOG" 0 message_type=init direction=sent client_id="$1" \
+    has_log "$PORTAL_LOG" 0 message_type=init client_id="$1" \
         && routed_into "$2" "$WEB" && routed_into "$2" "$DB"
 }
 
@@ -356,9 +359,9 @@ scenario_first_packet() {
     done
     for resource in web db; do
         local requests created
-        requests=$(count_log "$PORTAL_LOG" "$from" message_type=create_flow direction=received client_id=alice \
+        requests=$(count_log "$PORTAL_LOG" "$from" message_type=create_flow client_id=alice \
             resource_id=$resource)
-        created=$(count_log "$PORTAL_LOG" "$from" message_type=flow_created direction=sent client_id=alice \
+        created=$(count_log "$PORTAL_LOG" "$from" message_type=flow_created client_id=alice \
             resource_id=$resource)
         [ "$requests" -eq 1 ] || die "portal log: $requests create_flow from alice for $resource (expected 1)"
         [ "$created" -eq 1 ] || die "portal log: $created flow_created to alice for $resource (expected 1)"
@@ -420,9 +423,9 @@ scenario_reject_flag_on() {
     wait_for 5 ping_ok "$WEB" || die "ping to web did not work again within 5 s of 'Packet filtered' (flag on)"
     note "web answers again $(( $(ms) - started )) ms after the filtered ping"
     local again
-    again=$(count_log "$PORTAL_LOG" "$REJECT_FROM" message_type=create_flow direction=received client_id=alice \
+    again=$(count_log "$PORTAL_LOG" "$REJECT_FROM" message_type=create_flow client_id=alice \
         resource_id=web)
-    [ "$again" -ge 1 ] || die "portal log: web works again but alice sent no create_flow for it"
+    [ "$again" -ge 1 ] || die "portal log: web works again but shows no create_flow from alice for it"
     show_log "$PORTAL_LOG" "$REJECT_FROM" message_type=create_flow client_id=alice | brief \
         | sed 's/^/portal: /' | while read -r line; do note "$line"; done
     show_log "$PORTAL_LOG" "$REJECT_FROM" message_type=flow_created client_id=alice | brief \
@@ -444,7 +447,7 @@ scenario_reject_flag_off() {
     [ "${got:-0}" -eq 0 ] || die "web answered $got of 12 pings after reject-access with the flag off"
     note "web over the next 6 s: $(grep -E 'packets transmitted' <<<"$out")"
     local again
-    again=$(count_log "$PORTAL_LOG" "$REJECT_FROM" message_type=create_flow direction=received client_id=bob \
+    again=$(count_log "$PORTAL_LOG" "$REJECT_FROM" message_type=create_flow client_id=bob \
         resource_id=web)
     [ "$again" -eq 0 ] || die "portal log: bob sent $again create_flow for web with the flag off"
     note "portal: no create_flow from bob for web after the reject"
@@ -509,7 +512,7 @@ scenario_ipv6() {
 
 portal_told() {  # portal_told FROM MESSAGE_TYPE K=V...
     local from=$1 type=$2; shift 2
-    has_log "$PORTAL_LOG" "$from" message_type="$type" direction=sent "$@"
+    has_log "$PORTAL_LOG" "$from" message_type="$type" "$@"
 }
 
 scenario_removed_policy() {
@@ -522,7 +525,7 @@ scenario_removed_policy() {
         || die "portal log: no reject_access sent to gw-1 for alice/web within 5 s of the reload"
     wait_for 5 portal_told "$from" resource_deleted client_id=alice resource_id=web \
         || die "portal log: no resource_deleted sent to alice for web within 5 s of the reload"
-    show_log "$PORTAL_LOG" "$from" direction=sent resource_id=web | brief | sed 's/^/portal: /' \
+    show_log "$PORTAL_LOG" "$from" resource_id=web | brief | sed 's/^/portal: /' \
         | while read -r line; do note "$line"; done
     gone() { ! routed_into "$TUN_ALICE" "$WEB"; }
     wait_for 3 gone || die "the client still routes $WEB into $TUN_ALICE after resource_deleted"
@@ -599,6 +602,13 @@ scenario_wrong_token() {
 }
 
 # Bob and the Gateway were stopped at the top level (BOB_STOP, GATEWAY_STOP; NFT_RUNNING is the ruleset before).
+scenario_audit_trail() {
+    local out status=0
+    out=$("$PYTHON" "$PROBE" audit "$PORTAL_LOG" "$GATEWAY_LOG" "$ALICE_LOG" "$BOB_LOG") || status=$?
+    while read -r line; do note "$line"; done <<<"$out"
+    [ $status -eq 0 ] || die "the audit trail must log each control message once, with direction sent or received"
+}
+
 scenario_gateway_stops() {
     [ "$BOB_STOP" -eq 0 ] || die "client bob exited with $BOB_STOP on SIGTERM (124: still running after 5 s)"
     ! ip -n "$NS_C" link show "$TUN_BOB" >/dev/null 2>&1 || die "$TUN_BOB still exists after the client stopped"
@@ -621,7 +631,8 @@ start_resources
 start_portal
 start_gateway
 start_client alice "$ALICE_TOKEN" "$TUN_ALICE" "$ALICE_LOG" true
-echo "nodes up: gateway $("$PYTHON" "$PROBE" backends "$GATEWAY_LOG"); client $("$PYTHON" "$PROBE" backends "$ALICE_LOG")"
+echo "nodes up: gateway $("$PYTHON" "$PROBE" backends "$GATEWAY_LOG");" \
+    "client $("$PYTHON" "$PROBE" backends "$ALICE_LOG")"
 
 run_scenario a "a Client reaches two Resources behind one Gateway, flows created on the first packet" \
     scenario_first_packet
@@ -642,6 +653,8 @@ if nodes_alive >/dev/null; then
     run_scenario b2 "reject-access on web, flag off (second Client): web stays cut off, db never stops" \
         scenario_reject_flag_off
     run_scenario f "a wrong token: the node exits 1 with one line, the portal logs it" scenario_wrong_token
+    run_scenario audit "every control message logged once, with direction sent/received, by portal and nodes" \
+        scenario_audit_trail
     mark_offsets h2
     NFT_RUNNING=$(in_ns "$NS_G" nft list ruleset 2>&1 || true)
     stop_process "$CLIENT_PID" 5
