@@ -20,7 +20,10 @@ struct DemoNarrator {
 
     /// A command as the reader could type it, and the namespace it runs in.
     func command(_ words: [String], in namespace: String) {
-        FileOutput.standardOutput("\(indent)$ \(words.joined(separator: " "))    (in \(namespace))\n")
+        let shown = words.map { word in
+            word.contains(where: { " <>&|;'\"$".contains($0) }) ? "'\(word)'" : word
+        }
+        FileOutput.standardOutput("\(indent)$ \(shown.joined(separator: " "))    (in \(namespace))\n")
     }
 
     /// Output or log lines, quoted verbatim.

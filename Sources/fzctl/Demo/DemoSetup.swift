@@ -54,8 +54,7 @@ struct DemoSetup {
             "--interface", DemoTopology.gatewayTunnel, "--io", io, "--crypto", crypto, "--log-format", "json",
         ], logPath: gatewayLog.path)
         try waitFor("the Gateway to join the portal", process: gatewayNode, log: gatewayLog) {
-            !portalLog.entries(matching: ["message_type": "init", "direction": "sent",
-                                          "gateway_id": DemoPolicy.gatewayID]).isEmpty
+            !portalLog.messages(matching: ["message_type": "init", "gateway_id": DemoPolicy.gatewayID]).isEmpty
         }
         narrator.verdict(true, "Gateway \(DemoPolicy.gatewayID) joined (log \(gatewayLog.path))")
 
@@ -65,8 +64,8 @@ struct DemoSetup {
             "--interface", DemoTopology.clientTunnel, "--io", io, "--crypto", crypto, "--log-format", "json",
         ], environment: [Self.reauthorizeFlag: "true"], logPath: clientLog.path)
         try waitFor("the Client to join and route the Resources", process: clientNode, log: clientLog) {
-            let joined = !portalLog.entries(matching: ["message_type": "init", "direction": "sent",
-                                                       "client_id": DemoPolicy.clientID]).isEmpty
+            let joined = !portalLog.messages(matching: ["message_type": "init", "client_id": DemoPolicy.clientID])
+                .isEmpty
             return try joined && DemoResource.all.allSatisfy { resource in
                 try lab.capture(in: client, ["ip", "route", "get", resource.host]).output
                     .contains("dev \(DemoTopology.clientTunnel) ")

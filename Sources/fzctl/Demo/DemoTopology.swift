@@ -45,8 +45,8 @@ struct DemoResource: Sendable {
         filters: [], summary: "everything allowed")
     static let database = DemoResource(
         id: "db", name: "Database", network: "10.201.2.0/24", host: "10.201.2.10", gatewaySide: "10.201.2.1",
-        filters: [DemoFilter(protocolName: "tcp", ports: 5432...5432)],
-        summary: "only TCP 5432 allowed")
+        filters: [DemoFilter(protocolName: "tcp", ports: 5432...5432), DemoFilter(protocolName: "icmp", ports: nil)],
+        summary: "only TCP 5432 and ping allowed")
 
     static let all = [web, database]
 }
