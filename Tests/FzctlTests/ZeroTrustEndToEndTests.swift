@@ -53,6 +53,26 @@ struct ZeroTrustEndToEndTests {
             #expect(!result.stdout.contains("FAIL"), "io \(io): \(result.stdout)")
         }
     }
+
+    @Test("fzctl demo shows every step behaving and removes its namespaces")
+    func demoBehavesAndCleansUp() throws {
+        let result = try FzctlRunner.run(URL(fileURLWithPath: "/usr/bin/timeout"), [
+            "-k", "10", "180", FzctlRunner.binary.path, "demo",
+        ])
+        print("fzctl demo (exit \(result.status)):\n\(result.stdout)")
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("Every step behaved."), "\(result.stdout)")
+        #expect(!result.stdout.contains("NOT AS EXPECTED"), "\(result.stdout)")
+        // fzdemo-ROLE-PID; the TUN devices (fzdemo-gw, fzdemo-client) carry no pid.
+        let created = result.stdout.split(whereSeparator: { " ,()\n".contains($0) })
+            .filter { $0.hasPrefix("fzdemo-") && $0.split(separator: "-").last?.allSatisfy(\.isNumber) == true }
+            .map(String.init)
+        #expect(created.count >= 3, "the demo names its namespaces: \(result.stdout)")
+        let left = try FzctlRunner.run(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "list"]).stdout
+        for namespace in Set(created) {
+            #expect(!left.contains(namespace), "\(namespace) is left behind")
+        }
+    }
 }
 
 /// Whether this host can create network namespaces, probed once by creating one; the reason when not.
