@@ -149,7 +149,8 @@ public final class NodeDaemon<Node: ControlledNode>: @unchecked Sendable {
             return
         }
         if let addresses = role.addresses(message) {
-            logger.info("tunnel addresses assigned", metadata: ["ipv4": "\(addresses.ipv4)", "ipv6": "\(addresses.ipv6)"])
+            logger.info("tunnel addresses assigned", metadata: [
+                "ipv4": "\(addresses.ipv4)", "ipv6": "\(IPAddressText.format(.v6(addresses.ipv6)))"])
         }
         // Host changes first on their own queue, then the node: a route may appear a moment after the node
         // knows the Resource, never the other way round for long.

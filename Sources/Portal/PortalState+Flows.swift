@@ -82,6 +82,11 @@ extension PortalState {
         }
         pending[reference] = nil
         flows[flow.key] = flow
+        for (key, other) in flows where key.clientID == flow.key.clientID && key.gatewayID == gateway {
+            var updated = other
+            updated.presharedKey = flow.presharedKey
+            flows[key] = updated
+        }
         let gatewayNode = NodeRef(.gateway, gateway)
         guard let record = nodes[gatewayNode], let publicKey = record.publicKey, let endpoint = record.endpoint,
               let ipv4 = tunnelIPv4(gatewayNode), let ipv6 = tunnelIPv6(gatewayNode)
@@ -116,14 +121,13 @@ extension PortalState {
         return record.publicKey != nil && record.endpoint != nil
     }
 
-    /// The key of the pair's existing tunnel if there is one, else a fresh one.
+    /// A fresh key for every flow, as the issue asks.
     ///
-    /// A Client reuses its tunnel to a Gateway for further Resources; handing out a second key for the same
-    /// peer pair would leave the two ends disagreeing at the next handshake if only one side applied it.
+    /// Both ends move their peer to the newest flow's key (the Gateway on `authorize_flow`, the Client on
+    /// `flow_created`) and keep their sessions; `flowAuthorized` then records that key for every flow of the
+    /// pair, so a Gateway's later `init` hands out the one key both ends hold.
     mutating func presharedKey(client: String, gateway: String) -> PresharedKey {
-        let existing = flows.values.first { $0.key.clientID == client && $0.key.gatewayID == gateway }
-            ?? pending.values.first { $0.key.clientID == client && $0.key.gatewayID == gateway }
-        return existing?.presharedKey ?? makePresharedKey()
+        makePresharedKey()
     }
 
     /// The `authorize_flow` payload for a flow under the current policy; nil if the Client's key or Resource

@@ -145,15 +145,15 @@ public final class PortalService: PortalServerDelegate, @unchecked Sendable {
         while let event = state.nextAuditEvent() {
             var metadata: Logger.Metadata = [:]
             for (key, value) in event.fields { metadata[key] = "\(value)" }
-            logger.info("\(event.message)", metadata: metadata)
+            // One message text for the whole audit trail, the way the nodes log it: grep "control message".
+            var message = event.message
+            if message == "control message sent" || message == "control message received" {
+                metadata["direction"] = "\(message.dropFirst("control message ".count))"
+                message = "control message"
+            }
+            logger.info("\(message)", metadata: metadata)
         }
         while let (id, message) = state.nextOutgoing() {
-            var metadata: Logger.Metadata = ["direction": "sent"]
-            for (key, value) in message.auditFields { metadata[key] = "\(value)" }
-            if let node = state.node(for: id), metadata[node.role.idField] == nil {
-                metadata[node.role.idField] = "\(node.id)"
-            }
-            logger.info("control message", metadata: metadata)
             if connections[id]?.send(message.encoded()) != true {
                 logger.warning("message not sent: the connection is gone", metadata: [
                     "message_type": "\(message.eventName)"])

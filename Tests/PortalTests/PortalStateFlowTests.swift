@@ -135,7 +135,7 @@ import Testing
         #expect(harness.createFlow("alice", "web").first?.eventName == "flow_created")
     }
 
-    @Test func aSecondResourceThroughTheSameGatewayReusesThePairsKey() {
+    @Test func everyFlowGetsAFreshKeyAndTheGatewaysInitCarriesTheNewest() {
         var harness = PortalHarness()
         harness.join(.gateway, "gw-2", key: 3)
         harness.join(.client, "alice", key: 2)
@@ -146,8 +146,17 @@ import Testing
             Issue.record("flows were not created")
             return
         }
-        #expect(first.presharedKey == second.presharedKey)
-        #expect(!first.presharedKey.raw.isZero)
+        #expect(first.presharedKey != second.presharedKey)
+        #expect(!first.presharedKey.raw.isZero && !second.presharedKey.raw.isZero)
+        harness.join(.gateway, "gw-2", key: 3)
+        let inits = harness.drain(for: "gw-2").compactMap { message -> GatewayInitPayload? in
+            if case .gatewayInit(let payload) = message { return payload }
+            return nil
+        }
+        #expect(inits.count == 1)
+        #expect(inits.first?.authorizations.count == 2)
+        #expect(inits.first?.authorizations.allSatisfy { $0.presharedKey == second.presharedKey } == true,
+                "both ends moved to the newest flow's key")
     }
 
     @Test func aDuplicateConnectionReplacesTheFirst() {

@@ -53,12 +53,13 @@ import WireGuardConfig
         #expect(responder.device.cookieRepliesQueued == UInt64(offered))
         #expect(responder.io.datagrams.sentCount == offered)
         #expect(responder.device.drops[.cookieRequired] == UInt64(offered))
-        if let sanitizer = activeSanitizer {
-            print("NOT CHECKED: resident memory under the \(sanitizer) sanitizer (grew \(grown) bytes)")
-        } else {
-            // Kept items would cost about 150 bytes each: 140 MB for this run. Allow noise, not a leak.
-            #expect(grown < 16 << 20, "resident memory grew by \(grown) bytes over \(total - warmup) cookie replies")
-        }
+        // The outbox's storage holds one turn's burst (64 replies), not every reply ever queued: a kept item
+        // would make it hold a million. The process's resident memory is shown, not judged: other suites run
+        // in parallel in this process, so it moves for reasons of theirs (scripts/flood judges it per process).
+        #expect(responder.device.outboxStorageCapacity <= 1024,
+                "the outbox grew to \(responder.device.outboxStorageCapacity) items over \(offered) cookie replies")
+        print("resident memory grew by \(grown) bytes over \(total - warmup) cookie replies"
+            + (activeSanitizer.map { " (under the \($0) sanitizer)" } ?? ""))
     }
 
     @Test("When the pool runs dry, the outbox waits and the loop is asked back at once; nothing is lost")

@@ -303,6 +303,10 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     /// Items waiting in the outbox (for tests and diagnostics: it stays small when the driver polls).
     public var pendingDatagramCount: Int { outbox.count - outboxHead }
 
+    /// Items the outbox's storage can hold without growing: stays at the largest burst between polls, not at
+    /// the number of datagrams ever sent (for tests: memory that depends on the process is too noisy).
+    public var outboxStorageCapacity: Int { outbox.capacity }
+
     /// The earliest time `updateTimers` has work to do, or nil if no timer is armed.
     public var nextDeadline: MonotonicInstant? {
         var earliest: MonotonicInstant?
