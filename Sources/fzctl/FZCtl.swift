@@ -12,7 +12,7 @@ struct FZCtl: ParsableCommand {
         abstract: "Swift zero-trust data plane: WireGuard tunnels with pluggable crypto and packet I/O.",
         subcommands: [BackendsCommand.self, GenKeyCommand.self, PubKeyCommand.self, BenchCommand.self,
                       FlagsCommand.self, UpCommand.self, PortalCommand.self, GatewayDaemonCommand.self,
-                      ClientDaemonCommand.self, AdminCommand.self]
+                      ClientDaemonCommand.self, AdminCommand.self, DemoCommand.self]
     )
 
     /// Parses, runs, and turns every failure into one readable line on stderr and a non-zero exit.
