@@ -22,6 +22,8 @@ struct PortalCommand: ParsableCommand {
     var listen: String
 
     func run() throws {
+        // Blocked before any thread exists (swift-nio starts its own), so only the sigwait below sees them.
+        let signals = PortalSignals.block()
         let context = try Runtime(global)
         let (host, port) = try Self.parseListen(listen)
         let loaded: PolicyFile
@@ -32,8 +34,6 @@ struct PortalCommand: ParsableCommand {
         }
         let service = PortalService(policy: loaded, policyPath: policy, logger: context.logger)
         let server = PortalServer(configuration: PortalServerConfiguration(host: host, port: port), delegate: service)
-        // Signals are taken by one thread with sigwait, so they are blocked before any other thread starts.
-        let signals = PortalSignals.block()
         do {
             try server.start()
         } catch {

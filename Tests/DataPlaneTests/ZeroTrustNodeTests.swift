@@ -160,4 +160,34 @@ import Testing
         pair.pump()
         #expect(pair.takeGatewayTun().count == 1)
     }
+
+    @Test func anUnansweredFlowRequestIsRepeatedWhenItsDebounceRunsOut() {
+        let pair = ZeroTrustPair(reauthorize: false)
+        let resource = pair.resource("web", "10.201.1.0/24")
+        pair.client.handle(.upsertResource(resource), now: pair.now)
+        pair.clientSends(TestPacket.make(from: alice, to: web, proto: 6))
+        #expect(pair.events(pair.client).count == 1)
+        #expect(pair.client.nextDeadline != nil, "the buffered packet's request has a retry deadline")
+        pair.advance(seconds: 1)
+        #expect(pair.events(pair.client).isEmpty)
+        pair.advance(seconds: 1.1)
+        #expect(pair.events(pair.client) == [.createFlow(resource: resource.id, connectedGateways: [])])
+        pair.client.handle(.flowCreationFailed(resource: resource.id, reason: .offline), now: pair.now)
+        pair.advance(seconds: 5)
+        #expect(pair.events(pair.client).isEmpty, "a refused request is not repeated by the timer")
+        #expect(pair.client.offline == [resource.id])
+    }
+
+    @Test func aGatewayGoodbyeLetsTheNextPacketAskAtOnce() {
+        let pair = ZeroTrustPair(reauthorize: false)
+        let resource = pair.resource("web", "10.201.1.0/24")
+        pair.client.handle(.upsertResource(resource), now: pair.now)
+        pair.clientSends(TestPacket.make(from: alice, to: web, proto: 6))
+        _ = pair.events(pair.client)
+        pair.grantFlow(resource)
+        pair.client.handle(.gatewayGoodbye(pair.gatewayID), now: pair.now)
+        #expect(pair.client.gateway(for: resource.id) == nil)
+        pair.clientSends(TestPacket.make(from: alice, to: web, proto: 6, payload: [9]))
+        #expect(pair.events(pair.client) == [.createFlow(resource: resource.id, connectedGateways: [])])
+    }
 }

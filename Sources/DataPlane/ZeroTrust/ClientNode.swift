@@ -144,7 +144,11 @@ public final class ClientNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tun
         guard let peer = peersByGateway.removeValue(forKey: gateway) else { return }
         device.removePeer(peer)
         if Int(peer.index) < gatewaysByPeer.count { gatewaysByPeer[Int(peer.index)] = nil }
-        for (resource, serving) in routes where serving == gateway { routes[resource] = nil }
+        for (resource, serving) in routes where serving == gateway {
+            routes[resource] = nil
+            // The Gateway dropped us: the next packet must ask at once, not wait out an old request's debounce.
+            lastRequest[resource] = nil
+        }
         released.removeAll { $0.peer == peer }
         releasedHead = min(releasedHead, released.count)
     }
@@ -282,7 +286,22 @@ public final class ClientNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tun
 
     public func updateTimers(now: WireGuardTime) {
         device.updateTimers(now: now)
+        // A request that got no answer (the portal was away, or the answer was lost) is repeated once its
+        // debounce runs out while packets still wait: they were buffered to be sent, not to sit.
+        for resource in pending.keys.sorted() {
+            if let last = lastRequest[resource], now.monotonic.hasElapsed(Self.requestDebounce, since: last) {
+                requestFlow(resource, now: now.monotonic)
+            }
+        }
     }
 
-    public var nextDeadline: MonotonicInstant? { device.nextDeadline }
+    public var nextDeadline: MonotonicInstant? {
+        var earliest = device.nextDeadline
+        for resource in pending.keys {
+            guard let last = lastRequest[resource] else { continue }
+            let due = last + Self.requestDebounce
+            if earliest.map({ due < $0 }) ?? true { earliest = due }
+        }
+        return earliest
+    }
 }
