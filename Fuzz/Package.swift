@@ -38,6 +38,14 @@ let package = Package(
         fuzzTarget("FuzzConfigFile", [.product(name: "WireGuardConfig", package: rootPackage)]),
         fuzzTarget("FuzzUAPI", [.product(name: "WireGuardConfig", package: rootPackage)]),
         fuzzTarget("FuzzReplayWindow", []),
+        fuzzTarget("FuzzControlMessage", [
+            .product(name: "ControlProtocol", package: rootPackage), .product(name: "Portal", package: rootPackage),
+            .product(name: "Crypto", package: rootPackage),
+        ]),
+        fuzzTarget("FuzzPolicyFile", [
+            .product(name: "ControlProtocol", package: rootPackage), .product(name: "Portal", package: rootPackage),
+        ]),
+        fuzzTarget("FuzzZeroTrustPacket", [.product(name: "Crypto", package: rootPackage)]),
     ],
     swiftLanguageModes: [.v6]
 )
