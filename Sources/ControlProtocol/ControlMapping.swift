@@ -1,15 +1,12 @@
-import ControlProtocol
 import DataPlane
 
-/// Translations between the portal's wire messages and the nodes' typed commands and events: a copy of
-/// `NodeAgent.ControlMapping` (Sources/NodeAgent/ControlMapping.swift), since depending on NodeAgent would
-/// build swift-nio, the epoll backend and host setup with the fuzzer's instrumentation. Keep the two equal.
+/// Translations between the portal's wire messages and the nodes' typed commands and events.
 ///
 /// The wire keeps ids as strings and filters as `WireFilter`; the data plane has typed ids and `FilterSet`.
 /// Keeping the mapping here lets both sides evolve without depending on each other.
-enum ControlMapping {
+public enum ControlMapping {
     /// A wire Resource as the data plane sees it.
-    static func resource(_ wire: WireResource) -> ResourceDescription {
+    public static func resource(_ wire: WireResource) -> ResourceDescription {
         ResourceDescription(id: ResourceID(wire.id), name: wire.name, address: wire.address,
                             filters: FilterSet(wire.filters.map(filter)))
     }
@@ -35,7 +32,7 @@ enum ControlMapping {
     }
 
     /// The Gateway command a message carries, or nil for messages a Gateway does not take.
-    static func gatewayCommand(_ message: ControlMessage) -> GatewayCommand? {
+    public static func gatewayCommand(_ message: ControlMessage) -> GatewayCommand? {
         switch message {
         case .gatewayInit(let payload):
             return .initialize(addresses: TunnelAddresses(ipv4: payload.tunnelIPv4, ipv6: payload.tunnelIPv6),
@@ -55,7 +52,7 @@ enum ControlMapping {
     }
 
     /// The wire message for a Gateway event, or nil for events only logged.
-    static func message(_ event: GatewayEvent) -> ControlMessage? {
+    public static func message(_ event: GatewayEvent) -> ControlMessage? {
         switch event {
         case .flowAuthorized(let reference, _, _):
             return .flowAuthorized(FlowAuthorizedPayload(reference: reference))
@@ -67,7 +64,7 @@ enum ControlMapping {
     }
 
     /// The Client command a message carries, or nil for messages a Client does not take.
-    static func clientCommand(_ message: ControlMessage) -> ClientCommand? {
+    public static func clientCommand(_ message: ControlMessage) -> ClientCommand? {
         switch message {
         case .clientInit(let payload):
             return .initialize(addresses: TunnelAddresses(ipv4: payload.tunnelIPv4, ipv6: payload.tunnelIPv6),
@@ -98,7 +95,7 @@ enum ControlMapping {
     }
 
     /// The wire message for a Client event, or nil for events only logged.
-    static func message(_ event: ClientEvent) -> ControlMessage? {
+    public static func message(_ event: ClientEvent) -> ControlMessage? {
         switch event {
         case .createFlow(let resource, let gateways):
             return .createFlow(CreateFlowPayload(resourceID: resource.rawValue,
