@@ -159,8 +159,19 @@ struct ModelCase {
         }
     }
 
-    mutating func makePacket() -> ModelPacket {
+    /// Half the time a packet the Client's own view allows, so most reach a Gateway and its view is tested.
+    mutating func makePacket(from client: String) -> ModelPacket {
         defer { nextTag += 1 }
+        let known = Array(model.known[client]!.values)
+        let candidates = scenario.destinations.flatMap { destination in
+            ModelScenario.transports.compactMap { transport in
+                ReferenceModel.match(known, destination, transport)?.allowed == true ? (destination, transport) : nil
+            }
+        }
+        if !candidates.isEmpty, random.chance(0.5) {
+            let (destination, transport) = random.pick(candidates)
+            return ModelPacket(tag: nextTag, destination: destination, transport: transport)
+        }
         return ModelPacket(tag: nextTag, destination: random.pick(scenario.destinations),
                            transport: random.pick(ModelScenario.transports))
     }
@@ -171,13 +182,13 @@ struct ModelCase {
         let gateway = random.pick(scenario.gatewayIDs)
         switch roll {
         case ..<0.40:
-            return .traffic(client: client, packets: [makePacket()])
+            return .traffic(client: client, packets: [makePacket(from: client)])
         case ..<0.50:
             // Several packets before the portal answers: buffering while pending, one request per Resource.
-            return .traffic(client: client, packets: (0..<Int.random(in: 2...5, using: &random)).map { _ in makePacket() })
+            return .traffic(client: client, packets: (0..<Int.random(in: 2...5, using: &random)).map { _ in makePacket(from: client) })
         case ..<0.54:
             // A flood of one kind of packet: the "prohibited" budget (10, then 1 per 100 ms) shows.
-            let first = makePacket()
+            let first = makePacket(from: client)
             let packets = (0..<Int.random(in: 8...14, using: &random)).map { offset in
                 ModelPacket(tag: first.tag + UInt32(offset), destination: first.destination, transport: first.transport)
             }
@@ -187,8 +198,13 @@ struct ModelCase {
             return .wait(nanoseconds: random.pick([500_000_000, 1_500_000_000, 2_500_000_000, 7_000_000_000,
                                                    20_000_000_000, 45_000_000_000]))
         case ..<0.72:
-            let resource = random.pick(scenario.policy.resources.map(\.id))
-            return .rejectAccess(client: client, resource: resource)
+            // Mostly an authorization that is held, so the rejection has something to cut.
+            let held = model.flows.keys.sorted()
+            if !held.isEmpty, random.chance(0.8) {
+                let key = random.pick(held)
+                return .rejectAccess(client: key.client, resource: key.resource)
+            }
+            return .rejectAccess(client: client, resource: random.pick(scenario.policy.resources.map(\.id)))
         case ..<0.88:
             return makeReload()
         case ..<0.93:
