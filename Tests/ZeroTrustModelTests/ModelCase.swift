@@ -98,8 +98,12 @@ struct ModelCase {
     }
 
     static func describe(_ policy: PolicyFile) -> String {
-        let resources = policy.resources.map { "\($0.id) \($0.resource.address) \(filters($0.resource.filters)) via \($0.gatewayIDs)" }
-        let access = policy.policies.map { "\($0.clientID)->\($0.resourceID)\($0.expiresAt.map { " until \($0)" } ?? "")" }
+        let resources = policy.resources.map {
+            "\($0.id) \($0.resource.address) \(filters($0.resource.filters)) via \($0.gatewayIDs)"
+        }
+        let access = policy.policies.map {
+            "\($0.clientID)->\($0.resourceID)\($0.expiresAt.map { " until \($0)" } ?? "")"
+        }
         return "resources: \(resources)\n      policies: \(access)"
     }
 
@@ -185,7 +189,8 @@ struct ModelCase {
             return .traffic(client: client, packets: [makePacket(from: client)])
         case ..<0.50:
             // Several packets before the portal answers: buffering while pending, one request per Resource.
-            return .traffic(client: client, packets: (0..<Int.random(in: 2...5, using: &random)).map { _ in makePacket(from: client) })
+            let count = Int.random(in: 2...5, using: &random)
+            return .traffic(client: client, packets: (0..<count).map { _ in makePacket(from: client) })
         case ..<0.54:
             // A flood of one kind of packet: the "prohibited" budget (10, then 1 per 100 ms) shows.
             let first = makePacket(from: client)
@@ -225,7 +230,8 @@ struct ModelCase {
             case 0:
                 let index = Int.random(in: 0..<policy.resources.count, using: &random)
                 policy.resources[index].resource.filters = random.pick(ModelScenario.filterChoices)
-                changes.append("\(policy.resources[index].id) filters \(Self.filters(policy.resources[index].resource.filters))")
+                let resource = policy.resources[index]
+                changes.append("\(resource.id) filters \(Self.filters(resource.resource.filters))")
             case 1:
                 guard !policy.policies.isEmpty else { continue }
                 let removed = policy.policies.remove(at: Int.random(in: 0..<policy.policies.count, using: &random))

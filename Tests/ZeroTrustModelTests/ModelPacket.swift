@@ -69,7 +69,9 @@ struct ModelPacket: Hashable, CustomStringConvertible {
                 _ = IPAddress.v4(destination).store(to: $0.baseAddress! + 16)
             }
             var sum: UInt32 = 0
-            for index in stride(from: 0, to: 20, by: 2) { sum += UInt32(header[index]) << 8 | UInt32(header[index + 1]) }
+            for index in stride(from: 0, to: 20, by: 2) {
+                sum += UInt32(header[index]) << 8 | UInt32(header[index + 1])
+            }
             while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
             let checksum = ~UInt16(sum)
             header[10] = UInt8(checksum >> 8)

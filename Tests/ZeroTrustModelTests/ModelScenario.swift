@@ -33,7 +33,8 @@ struct ModelScenario {
     var destinations: [IPAddress]
 
     static let networks: [(id: String, network: String)] = [
-        ("r1-wide", "10.1.0.0/16"), ("r2-narrow", "10.1.2.0/24"), ("r3-v6", "fd00:10::/64"), ("r4-other", "10.9.0.0/24"),
+        ("r1-wide", "10.1.0.0/16"), ("r2-narrow", "10.1.2.0/24"), ("r3-v6", "fd00:10::/64"),
+        ("r4-other", "10.9.0.0/24"),
     ]
     static let filterChoices: [[WireFilter]] = [
         [], [.tcp(80...80)], [.udp(53...53)], [.icmp], [.tcp(80...80), .icmp], [.tcp(22...80), .udp(53...53)],
@@ -55,8 +56,8 @@ struct ModelScenario {
         var policies: [PolicyFile.Policy] = []
         for client in clientIDs {
             for resource in resources where random.chance(0.75) {
-                let expiry = random.chance(0.35) ? UnixSeconds(Self.startWall + Int64.random(in: 3...40, using: &random))
-                    : nil
+                let expiry = random.chance(0.35)
+                    ? UnixSeconds(Self.startWall + Int64.random(in: 3...40, using: &random)) : nil
                 policies.append(PolicyFile.Policy(clientID: client, resourceID: resource.id, expiresAt: expiry))
             }
         }

@@ -264,7 +264,8 @@ final class RealSystem {
             let result = datagram.withUnsafeMutableBytes { gateways[id]!.handleDatagram($0, from: source, now: now) }
             if case .packet(let range, _) = result {
                 let packet = Array(datagram[range])
-                observations.delivered.append("\(id) <- \(sender) #\(ModelPacket.tag(of: packet).map(String.init) ?? "?")")
+                let tag = ModelPacket.tag(of: packet).map(String.init) ?? "?"
+                observations.delivered.append("\(id) <- \(sender) #\(tag)")
             }
         } else if let id = clientIDs.first(where: { Self.endpoint(client: $0) == destination }) {
             let sender = gatewayIDs.first { Self.endpoint(gateway: $0) == source } ?? "?"

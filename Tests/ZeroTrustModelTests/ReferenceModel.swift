@@ -169,7 +169,8 @@ struct ReferenceModel {
         }
         authorize(gateway, client, resource.resource, expiresAt: access.expiresAt?.rawValue)
         // updateValue: assigning a nil expiry through the subscript would remove the flow.
-        flows.updateValue(access.expiresAt?.rawValue, forKey: FlowKey(client: client, resource: resourceID, gateway: gateway))
+        let key = FlowKey(client: client, resource: resourceID, gateway: gateway)
+        flows.updateValue(access.expiresAt?.rawValue, forKey: key)
         // flow_created
         guard known[client]![resourceID] != nil else { return }
         if let instance = peers[client]![gateway], instance != generation[gateway] {
@@ -235,7 +236,8 @@ struct ReferenceModel {
         }
         var updated: Set<[String]> = []
         for key in flows.keys.sorted() {
-            if let resource = newPolicy.resource(key.resource), old.resource(key.resource)?.resource != resource.resource,
+            if let resource = newPolicy.resource(key.resource),
+               old.resource(key.resource)?.resource != resource.resource,
                updated.insert([key.gateway, key.resource]).inserted {
                 for client in held[key.gateway]!.keys where held[key.gateway]![client]![key.resource] != nil {
                     held[key.gateway]![client]![key.resource]!.resource = resource.resource
@@ -313,9 +315,11 @@ struct ReferenceModel {
     mutating func reconnectGateway(_ gateway: String) {
         let listed = flows.keys.filter { $0.gateway == gateway }.sorted()
         let clients = Set(listed.map(\.client))
-        for client in held[gateway]!.keys where !clients.contains(client) {
+        var goodbyes: [String] = []
+        for client in held[gateway]!.keys.sorted() where !clients.contains(client) {
             held[gateway]![client] = nil
             budget[gateway]![client] = nil
+            goodbyes.append(client)
         }
         for key in listed {
             guard let resource = policy.resource(key.resource) else { continue }
@@ -327,6 +331,8 @@ struct ReferenceModel {
                 held[gateway]![client]![resource] = nil
             }
         }
+        // A Client the list leaves out hears goodbye, so it drops the session the Gateway no longer knows.
+        for client in goodbyes { goodbye(gateway, client) }
     }
 
     // MARK: Time
