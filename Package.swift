@@ -130,6 +130,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "WireGuardConfigTests", dependencies: ["WireGuardConfig", "DataPlane"]),
+        // Its own target: the randomized model test runs hundreds of cases and should not slow the other suites.
+        .testTarget(
+            name: "ZeroTrustModelTests",
+            dependencies: ["DataPlane", "Crypto", "Portal", "ControlProtocol", "NodeAgent", "WireGuardConfig"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

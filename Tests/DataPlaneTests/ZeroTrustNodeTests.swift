@@ -110,6 +110,15 @@ import Testing
         #expect(pair.gateway.device.peerPublicKeys.isEmpty)
     }
 
+    @Test func initThatLeavesAClientOutSaysGoodbyeSoItDropsItsSession() {
+        let pair = ZeroTrustPair(reauthorize: false)
+        pair.grantFlow(pair.resource("web", "10.201.1.0/24"))
+        _ = pair.events(pair.gateway)
+        pair.gateway.handle(.initialize(addresses: pair.gatewayAddresses, authorizations: []), now: pair.now)
+        #expect(pair.events(pair.gateway) == [.goodbye(client: pair.clientID)])
+        #expect(pair.gateway.peer(of: pair.clientID) == nil)
+    }
+
     @Test func expiredAuthorizationIsSweptWithinASecond() {
         let pair = ZeroTrustPair(reauthorize: false)
         let resource = pair.resource("web", "10.201.1.0/24")

@@ -16,7 +16,7 @@ public enum GatewayCommand: Hashable, Sendable {
 public enum GatewayEvent: Hashable, Sendable {
     /// `flow_authorized`: the authorization is in place.
     case flowAuthorized(reference: String, client: ClientID, resource: ResourceID)
-    /// `goodbye`: the Client's last authorization went (rejected or expired); its peer is gone.
+    /// `goodbye`: the Client's last authorization went (rejected, expired, or left out of `init`); its peer is gone.
     case goodbye(client: ClientID)
     /// An authorization ended by itself (for the audit log; the portal is not told separately).
     case authorizationExpired(client: ClientID, resource: ResourceID)

@@ -48,7 +48,9 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
         case .initialize(let addresses, let authorizations):
             self.addresses = addresses
             let keep = Set(authorizations.map(\.client))
-            for (client, _) in peersByClient where !keep.contains(client) { removeClient(client, goodbye: false) }
+            // Goodbye even here: the Client still has a session with us, and reuses it for its next flow unless
+            // the portal tells it (`gateway_goodbye`) that we dropped its peer.
+            for (client, _) in peersByClient where !keep.contains(client) { removeClient(client, goodbye: true) }
             var held: [ClientID: Set<ResourceID>] = [:]
             for authorization in authorizations {
                 apply(authorization)
