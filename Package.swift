@@ -133,7 +133,7 @@ let package = Package(
         // Its own target: the randomized model test runs hundreds of cases and should not slow the other suites.
         .testTarget(
             name: "ZeroTrustModelTests",
-            dependencies: ["DataPlane", "Crypto", "Portal", "ControlProtocol", "NodeAgent", "WireGuardConfig"]
+            dependencies: ["DataPlane", "Crypto", "Portal", "ControlProtocol", "WireGuardConfig"]
         ),
     ],
     swiftLanguageModes: [.v6]

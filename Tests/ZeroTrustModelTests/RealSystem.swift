@@ -1,7 +1,6 @@
 import ControlProtocol
 import Crypto
 import DataPlane
-import NodeAgent
 import Portal
 
 typealias ModelBackend = SodiumBackend

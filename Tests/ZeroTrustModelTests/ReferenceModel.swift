@@ -209,7 +209,11 @@ struct ReferenceModel {
 
     mutating func removeGatewayAtClient(_ client: String, _ gateway: String) {
         peers[client]![gateway] = nil
-        for (resource, via) in routes[client]! where via == gateway { routes[client]![resource] = nil }
+        for (resource, via) in routes[client]! where via == gateway {
+            routes[client]![resource] = nil
+            // The Gateway dropped the Client: its next packet for these Resources asks at once.
+            lastRequest[client]![resource] = nil
+        }
     }
 
     /// Admin `reject-access`: every Gateway holding the flow drops it.
@@ -357,7 +361,32 @@ struct ReferenceModel {
     /// Time moved to `nanoseconds` (after every expired authorization was swept): the portal forgot expired
     /// flows and told Clients, and Gateways dropped expired authorizations, saying goodbye for the last one.
     mutating func timePassed(to target: UInt64) {
-        nanoseconds = target
+        // A buffered flow whose request got no answer is asked again when its debounce runs out, in time order.
+        while let (due, client, resource) = nextRetry(before: target) {
+            expire(at: due)
+            if pending[client]![resource] != nil, requestFlow(client, resource) { settle() }
+        }
+        expire(at: target)
+    }
+
+    /// The earliest re-request of a buffered flow due by `target`.
+    func nextRetry(before target: UInt64) -> (UInt64, String, String)? {
+        var best: (UInt64, String, String)?
+        for client in clientIDs {
+            for resource in pending[client]!.keys.sorted() where !(pending[client]![resource]?.isEmpty ?? true) {
+                guard let last = lastRequest[client]![resource] else { continue }
+                let due = last + 2_000_000_000
+                guard due <= target else { continue }
+                if best.map({ (due, client, resource) < ($0.0, $0.1, $0.2) }) ?? true { best = (due, client, resource) }
+            }
+        }
+        return best
+    }
+
+    /// Expiry at `target`: the portal forgets expired flows and tells Clients, Gateways drop expired
+    /// authorizations, saying goodbye for the last one.
+    mutating func expire(at target: UInt64) {
+        nanoseconds = max(nanoseconds, target)
         for (key, expiry) in flows where isExpired(expiry) { flows[key] = nil }
         for client in clientIDs { syncResources(client) }
         var goodbyes: [(String, String)] = []
