@@ -51,7 +51,7 @@ struct RawFrameTests {
         )
         let socket = RawWebSocket()
         try await socket.connect(port: try #require(server.port), path: "/gateway", token: "good")
-        #expect(await eventually(timeout: .seconds(3)) { socket.closed.withLock { $0 } })
+        #expect(await eventually(timeout: .seconds(10)) { socket.closed.withLock { $0 } })
         let frames = socket.frames.withLock { $0 }
         #expect(frames.contains { $0.opcode == .ping })
         #expect(frames.compactMap(\.closeCode) == [1001])
