@@ -4,7 +4,7 @@ import PortalServer
 import Testing
 
 /// A portal stand-in for `fzctl admin`: token "admin-secret", echoes what it was asked.
-private final class AdminStub: PortalServerDelegate {
+private final class RecordingAdminPortal: PortalServerDelegate {
     let requests = Locked<[AdminRequest]>([])
 
     func webSocketRequested(path: NodePath, token: String?, remote: String) -> Bool { false }
@@ -26,12 +26,13 @@ private final class AdminStub: PortalServerDelegate {
 }
 
 @Suite struct FzctlAdminTests {
-    private func withPortal(_ body: (String, AdminStub) throws -> Void) throws {
-        let stub = AdminStub()
-        let server = PortalServer(configuration: PortalServerConfiguration(host: "127.0.0.1", port: 0), delegate: stub)
+    private func withPortal(_ body: (String, RecordingAdminPortal) throws -> Void) throws {
+        let portal = RecordingAdminPortal()
+        let server = PortalServer(configuration: PortalServerConfiguration(host: "127.0.0.1", port: 0),
+                                  delegate: portal)
         try server.start()
         defer { server.stop() }
-        try body("http://127.0.0.1:\(try #require(server.port))", stub)
+        try body("http://127.0.0.1:\(try #require(server.port))", portal)
     }
 
     @Test func listPrintsThePortalsJSON() throws {
@@ -44,13 +45,13 @@ private final class AdminStub: PortalServerDelegate {
     }
 
     @Test func rejectAccessSendsClientAndResourceAsJSON() throws {
-        try withPortal { url, stub in
+        try withPortal { url, portal in
             let result = try FzctlRunner.fzctl(
                 ["admin", "--portal", url, "--token", "admin-secret", "reject-access",
                  "--client", "alice", "--resource", "web"]
             )
             #expect(result.status == 0, "\(result.stderr)")
-            let request = try #require(stub.requests.withLock { $0.first })
+            let request = try #require(portal.requests.withLock { $0.first })
             #expect(request.endpoint == .rejectAccess)
             let object = try JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: String]
             #expect(object == ["client": "alice", "resource": "web"])
