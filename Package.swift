@@ -55,8 +55,8 @@ let package = Package(
             name: "Crypto",
             dependencies: ["DataPlane", "CryptoKernels", "CryptoKernelsAVX2", "CryptoKernelsAVX512", "CFZSodium"]
         ),
-        .target(name: "CFZEpoll", path: "Sources/CFZEpoll"),
-        .target(name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll"], path: "Sources/Backends/Epoll"),
+        .target(name: "CFZEpoll", path: "Sources/Backends/Epoll/CFZEpoll"),
+        .target(name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll"], path: "Sources/Backends/Epoll/EpollIO"),
         .target(name: "MemoryIO", dependencies: ["DataPlane"], path: "Sources/Backends/Memory"),
         .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
         .target(name: "Locks"),

@@ -15,4 +15,12 @@ public protocol PacketIO: AnyObject {
     var datagrams: Datagrams { get }
     /// The TUN device, or `nil` for a backend opened without one (tests, relays).
     var tun: Tun? { get }
+    /// The offloads in effect: what was asked for and what the host supports. With ``PacketOffloads/tunOffload``
+    /// TUN packets start with a ``VirtioNetHeader`` both ways; the core splits and coalesces them.
+    var offloads: PacketOffloads { get }
+}
+
+extension PacketIO {
+    /// None, unless a backend says otherwise.
+    public var offloads: PacketOffloads { [] }
 }

@@ -1,4 +1,5 @@
 import CFZEpoll
+import DataPlane
 import Glibc
 
 /// Signals an ``EpollEventLoop`` from any thread through an `eventfd` the loop watches: as the loop's
@@ -6,7 +7,7 @@ import Glibc
 ///
 /// A class so the descriptor is closed only after the loop and every copy of the handle are gone, and can
 /// never name a reused descriptor.
-public final class EpollLoopStopHandle: Sendable {
+public final class EpollLoopStopHandle: LoopSignal {
     /// The eventfd; immutable, so sharing it across threads is safe.
     let fileDescriptor: Int32
 

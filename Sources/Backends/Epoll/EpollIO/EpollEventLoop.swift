@@ -9,7 +9,7 @@ import Glibc
 /// The loop owns the epoll, timer and stop descriptors and watches the backend's; it and everything it holds
 /// belong to the one thread that calls ``run()`` or ``runOnce(timeout:)`` (see ``EpollLoopThread`` to start
 /// one). Watching is level-triggered, so a handler that leaves packets unread is woken again.
-public final class EpollEventLoop<Handler: PacketIOHandler> where Handler.IO == EpollPacketIO {
+public final class EpollEventLoop<Handler: PacketIOHandler>: PacketEventLoop where Handler.IO == EpollPacketIO {
     /// The backend whose descriptors the loop watches.
     public let io: EpollPacketIO
     /// The core the loop calls.
