@@ -45,11 +45,15 @@ struct OffloadCoalescingTests {
         }
     }
 
-    /// Segments of one flow: `count` payloads of `size` bytes, sequence numbers lined up.
+    /// Segments of one flow: `count` payloads of `size` bytes, sequence numbers lined up, IPv4 ids counting up
+    /// as a sender's do (splitting a coalesced super-packet gives the ids back the same way).
     static func run(_ fields: P.TCP = P.TCP(), count: Int, size: Int = 1000) -> [[UInt8]] {
         var fields = fields
         return (0..<count).map { index in
-            defer { fields.sequence &+= UInt32(size) }
+            defer {
+                fields.sequence &+= UInt32(size)
+                fields.identification &+= 1
+            }
             return P.tcp(fields, payload: P.payload(size, seed: index))
         }
     }
@@ -121,6 +125,7 @@ struct OffloadCoalescingTests {
         var segments = Self.run(count: 4)
         var fields = P.TCP()
         fields.sequence &+= 2000
+        fields.identification &+= 2
         fields.flags = 0x18
         segments[2] = P.tcp(fields, payload: P.payload(1000, seed: 2))
         let coalescer = Coalescer()
@@ -140,6 +145,7 @@ struct OffloadCoalescingTests {
         var segments = Self.run(count: 2)
         var fields = P.TCP()
         fields.sequence &+= 2000
+        fields.identification &+= 2
         segments.append(P.tcp(fields, payload: P.payload(300)))
         fields.sequence &+= 300
         let after = P.tcp(fields, payload: P.payload(1000))

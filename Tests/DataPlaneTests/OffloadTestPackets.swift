@@ -57,7 +57,8 @@ enum OffloadTestPackets {
         transport[checksumAt + 1] = UInt8(checksum & 0xFF)
         if fields.version == 4 {
             let headerLength = 20 + fields.ipv4Options.count
-            var header: [UInt8] = [0x40 | UInt8(headerLength / 4), fields.tos] + be16(UInt16(headerLength + transport.count))
+            var header: [UInt8] = [0x40 | UInt8(headerLength / 4), fields.tos]
+                + be16(UInt16(headerLength + transport.count))
             header += be16(fields.identification) + [0x40, 0, fields.ttl, ipProtocol, 0, 0] + source4 + destination4
             header += fields.ipv4Options
             let headerChecksum = ~fold(wordSum(header))

@@ -52,7 +52,9 @@ struct TunOffloadTests {
             let plan = try SegmentationPlan(parsing: bytes)
             var scratch = [UInt8](repeating: 0, count: 65536)
             let segments = (0..<plan.segmentCount).map { index in
-                let length = scratch.withUnsafeMutableBytes { plan.writeSegment(index, from: bytes, to: $0.baseAddress!) }
+                let length = scratch.withUnsafeMutableBytes {
+                    plan.writeSegment(index, from: bytes, to: $0.baseAddress!)
+                }
                 return Array(scratch[0..<length])
             }
             return (plan, segments)
@@ -109,7 +111,9 @@ struct TunOffloadTests {
             let packets = try Self.read(tun)
             if packets.isEmpty { usleep(1000) }
             // The IPv4 packet to 10.213.8.2 (the kernel may also send IPv6 chatter).
-            found = packets.first { $0.count > 38 && $0[10] == 0x45 && $0[19] == 17 && Array($0[26..<30]) == [10, 213, 8, 2] }
+            found = packets.first {
+                $0.count > 38 && $0[10] == 0x45 && $0[19] == 17 && Array($0[26..<30]) == [10, 213, 8, 2]
+            }
         }
         let packet = try #require(found, "the datagrams were not read from \(name)")
         let (plan, segments) = try Self.split(packet)
@@ -160,7 +164,9 @@ struct TunOffloadTests {
         var largest = 0
         for _ in 0..<5000 where received.count < payload.count {
             if offset < payload.count {
-                let count = payload[offset...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                let count = payload[offset...].withUnsafeBytes {
+                    send(client, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+                }
                 if count > 0 { offset += count }
             }
             let packets = try Self.read(tun)
@@ -277,7 +283,9 @@ struct TunOffloadTests {
 /// An independent checker for kernel-made packets and the few TCP packets the test's peer sends.
 enum KernelPacketCheck {
     static func be16(_ bytes: [UInt8], _ at: Int) -> UInt16 { UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1]) }
-    static func be32(_ bytes: [UInt8], _ at: Int) -> UInt32 { UInt32(be16(bytes, at)) << 16 | UInt32(be16(bytes, at + 2)) }
+    static func be32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
+        UInt32(be16(bytes, at)) << 16 | UInt32(be16(bytes, at + 2))
+    }
 
     /// The folded ones'-complement sum of `bytes` plus `initial`.
     static func sum(_ bytes: ArraySlice<UInt8>, _ initial: UInt32 = 0) -> UInt16 {
@@ -344,7 +352,8 @@ enum KernelPacketCheck {
             let tcpChecksum = ~sum(tcp[...], pseudo)
             tcp[16] = UInt8(tcpChecksum >> 8)
             tcp[17] = UInt8(tcpChecksum & 0xFF)
-            var ip: [UInt8] = [0x45, 0] + bytes16(UInt16(20 + tcp.count)) + [0, 0, 0x40, 0, 64, 6, 0, 0] + local + remote
+            var ip: [UInt8] = [0x45, 0] + bytes16(UInt16(20 + tcp.count)) + [0, 0, 0x40, 0, 64, 6, 0, 0]
+            ip += local + remote
             let ipChecksum = ~sum(ip[...])
             ip[10] = UInt8(ipChecksum >> 8)
             ip[11] = UInt8(ipChecksum & 0xFF)

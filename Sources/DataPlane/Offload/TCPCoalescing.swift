@@ -103,7 +103,8 @@ public enum TCPCoalescing {
         -> Bool
     {
         func same<T: FixedWidthInteger>(_ offset: Int, _ type: T.Type) -> Bool {
-            group.loadUnaligned(fromByteOffset: offset, as: T.self) == packet.loadUnaligned(fromByteOffset: offset, as: T.self)
+            group.loadUnaligned(fromByteOffset: offset, as: T.self)
+                == packet.loadUnaligned(fromByteOffset: offset, as: T.self)
         }
         if segment.ipVersion == 4 {
             guard same(0, UInt16.self), same(6, UInt32.self), same(12, UInt64.self) else { return false }
