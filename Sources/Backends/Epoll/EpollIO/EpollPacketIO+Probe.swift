@@ -3,7 +3,8 @@ import Glibc
 
 extension EpollPacketIO {
     /// What the epoll backend can use on this host: it always runs (epoll, timerfd and eventfd are in every
-    /// kernel this project supports); UDP GSO and GRO are tried on a throwaway socket.
+    /// kernel this project supports); UDP GSO and GRO are tried on a throwaway socket, TUN offloads on a
+    /// throwaway TUN device (root only).
     public static func probe() -> PacketIOProbe {
         var offloads: PacketOffloads = []
         var details = ["epoll + recvmmsg/sendmmsg, timerfd, eventfd"]
@@ -17,6 +18,13 @@ extension EpollPacketIO {
         }
         details.append("UDP GSO " + (offloads.contains(.udpGSO) ? "yes" : "no"))
         details.append("UDP GRO " + (offloads.contains(.udpGRO) ? "yes" : "no"))
+        let tun = EpollTunDevice.probeOffloads()
+        if let failure = tun.failure {
+            details.append("TUN offloads no: \(failure)")
+        } else {
+            offloads.insert(.tunOffload)
+            details.append("TUN offloads \(tun.accepted) (virtio-net header)")
+        }
         return PacketIOProbe(offloads: offloads, details: details)
     }
 }

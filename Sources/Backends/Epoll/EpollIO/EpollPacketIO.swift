@@ -73,7 +73,10 @@ public final class EpollPacketIO: PacketIO {
             receiveBufferBytes: configuration.socketReceiveBufferBytes,
             sendBufferBytes: configuration.socketSendBufferBytes,
             gso: configuration.offloads.contains(.udpGSO), gro: configuration.offloads.contains(.udpGRO))
-        tun = try configuration.tunName.map { name throws(EpollIOError) in try EpollTunDevice(name: name, pool: pool) }
+        let offloadTun = configuration.offloads.contains(.tunOffload)
+        tun = try configuration.tunName.map { name throws(EpollIOError) in
+            try EpollTunDevice(name: name, pool: pool, offload: offloadTun)
+        }
     }
 
     /// The offloads in effect: asked for in the configuration and accepted by the kernel. GSO can drop out
@@ -82,6 +85,7 @@ public final class EpollPacketIO: PacketIO {
         var result: PacketOffloads = []
         if datagrams.sendsTrains { result.insert(.udpGSO) }
         if datagrams.receivesTrains { result.insert(.udpGRO) }
+        if tun?.hasVirtioHeader == true { result.insert(.tunOffload) }
         return result
     }
 
