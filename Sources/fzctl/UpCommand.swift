@@ -58,7 +58,7 @@ struct UpCommand: ParsableCommand {
                 "variable": "\(TestTimerScale.variable)",
                 "rekey_after_seconds": .stringConvertible(testTimers.rekeyAfterSeconds)])
         }
-        try runInterface(info.backend, info: info, file: file, peers: peers, name: name, testTimers: testTimers,
+        try runInterface(dispatching: info, file: file, peers: peers, name: name, testTimers: testTimers,
                          logger: context.logger)
     }
 
