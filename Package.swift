@@ -22,6 +22,12 @@ let avx512Flags: [SwiftSetting] = []
 /// baseline CPU in the caller.
 let packetPath: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
 
+/// The tunnel driver also drops run-time exclusivity checks in release: it runs on its loop's one thread and
+/// moves every packet through batches stored in the driver object, where each access would be checked.
+/// Debug builds, and so the sanitizer runs, keep the checks.
+let tunnelDriver: [SwiftSetting] = packetPath
+    + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "firezone-swift",
     platforms: [.macOS(.v15)],
@@ -74,7 +80,7 @@ let package = Package(
         .target(name: "HostSetup", dependencies: ["DataPlane"]),
         .target(name: "ControlProtocol", dependencies: ["DataPlane", "WireGuardConfig"]),
         .target(name: "Portal", dependencies: ["ControlProtocol", "DataPlane", "WireGuardConfig"]),
-        .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"], swiftSettings: packetPath),
+        .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"], swiftSettings: tunnelDriver),
         .target(
             name: "PortalServer",
             dependencies: [

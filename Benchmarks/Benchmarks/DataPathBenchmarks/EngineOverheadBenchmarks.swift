@@ -30,11 +30,13 @@ func registerEngineOverhead() {
 }
 
 /// Time and throughput may move by a quarter before a baseline check fails; mallocs may not move at all.
-let engineThresholds: [BenchmarkMetric: BenchmarkThresholds] = [
-    .wallClock: .init(relative: [.p50: 25, .p75: 25]),
-    .throughput: .init(relative: [.p50: 25, .p75: 25]),
-    .mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p100: 0]),
-]
+var engineThresholds: [BenchmarkMetric: BenchmarkThresholds] {
+    [
+        .wallClock: .init(relative: [.p50: 25, .p75: 25]),
+        .throughput: .init(relative: [.p50: 25, .p75: 25]),
+        .mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p100: 0]),
+    ]
+}
 
 /// The tunnel MTU the pair runs with: padding stops there.
 let engineMTU = 1420
