@@ -44,9 +44,7 @@ let engineMTU = 1420
 func registerEngineOverhead<B: CryptoBackend>(
     _ backend: B.Type, name: String, size: Int, configuration: Benchmark.Configuration
 ) {
-    let headroom = TransportDataLayout.headerSize
-    let packetRange = headroom..<(headroom + size)
-    let bufferSize = headroom + size + 32
+    let bufferSize = TransportDataLayout.headerSize + size + 32
 
     Benchmark("Engine encapsulate \(size) bytes \(name)", configuration: configuration) { benchmark in
         let pair = DevicePair<B>(mtu: engineMTU)
@@ -55,11 +53,7 @@ func registerEngineOverhead<B: CryptoBackend>(
         defer { buffer.deallocate() }
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            template.withUnsafeBytes {
-                (buffer.baseAddress! + headroom).copyMemory(from: $0.baseAddress!, byteCount: size)
-            }
-            guard case .send(let range, _) = pair.a.encapsulate(buffer: buffer, packet: packetRange, now: pair.now)
-            else { fatalError("no session") }
+            let range = pair.encapsulateOnA(template, in: buffer)
             blackHole(range)
         }
         benchmark.stopMeasurement()
@@ -76,11 +70,7 @@ func registerEngineOverhead<B: CryptoBackend>(
         var lengths = [Int](repeating: 0, count: count)
         for index in 0..<count {
             let slot = UnsafeMutableRawBufferPointer(rebasing: datagrams[(index * stride)..<((index + 1) * stride)])
-            template.withUnsafeBytes {
-                (slot.baseAddress! + headroom).copyMemory(from: $0.baseAddress!, byteCount: size)
-            }
-            guard case .send(let range, _) = pair.a.encapsulate(buffer: slot, packet: packetRange, now: pair.now)
-            else { fatalError("no session") }
+            let range = pair.encapsulateOnA(template, in: slot)
             precondition(range.lowerBound == 0, "the header starts the buffer")
             lengths[index] = range.count
         }
@@ -104,11 +94,7 @@ func registerEngineOverhead<B: CryptoBackend>(
         defer { buffer.deallocate() }
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            template.withUnsafeBytes {
-                (buffer.baseAddress! + headroom).copyMemory(from: $0.baseAddress!, byteCount: size)
-            }
-            guard case .send(let range, _) = pair.a.encapsulate(buffer: buffer, packet: packetRange, now: pair.now)
-            else { fatalError("no session") }
+            let range = pair.encapsulateOnA(template, in: buffer)
             let datagram = UnsafeMutableRawBufferPointer(rebasing: buffer[range])
             guard case .packet = pair.b.handleDatagram(datagram, from: pair.aEndpoint, now: pair.now) else {
                 fatalError("decapsulation failed")
@@ -138,5 +124,19 @@ func registerEngineOverhead<B: CryptoBackend>(
         }
         benchmark.stopMeasurement()
         blackHole(buffer[0])
+    }
+}
+
+extension DevicePair {
+    /// Copies `packet` behind the header's room in `buffer` and encapsulates it on A; returns the datagram's range.
+    @inline(__always)
+    func encapsulateOnA(_ packet: [UInt8], in buffer: UnsafeMutableRawBufferPointer) -> Range<Int> {
+        let headroom = TransportDataLayout.headerSize
+        packet.withUnsafeBytes {
+            (buffer.baseAddress! + headroom).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+        }
+        guard case .send(let range, _) = a.encapsulate(
+            buffer: buffer, packet: headroom..<(headroom + packet.count), now: now) else { fatalError("no session") }
+        return range
     }
 }
