@@ -3,43 +3,8 @@ import DataPlane
 import Logging
 import WireGuardConfig
 
-/// Code that runs for one crypto backend, called with the backend's concrete type.
-///
-/// `CryptoBackendInfo.backend` is an existential metatype: passing it to a generic function opens it at
-/// run time, and everything below runs as unspecialized generic code (witness-table calls, boxed
-/// associated types, no inlining of the cipher into the engine). A visitor is called by ``dispatch(_:)``
-/// with `SodiumBackend.self` or `SwiftCryptoBackend<AVX2KernelSet>.self` spelled out, so the compiler
-/// emits a specialized copy of the whole packet path for every backend this build carries.
-protocol CryptoBackendVisitor {
-    associatedtype Result
-
-    /// Runs with `backend` as a concrete type.
-    func visit<B: CryptoBackend>(_ backend: B.Type) throws -> Result
-}
-
-extension CryptoBackendInfo {
-    /// Calls `visitor` with this entry's backend as a concrete type: one `switch` at startup picks among
-    /// every backend `CryptoRegistry.all` lists.
-    ///
-    /// A backend added to the registry but not here fails with exit status 3 and says so, rather than silently
-    /// running unspecialized; `scripts/check-specialization` lists the backends it expects in the binary.
-    func dispatch<V: CryptoBackendVisitor>(_ visitor: V) throws -> V.Result {
-        switch backend {
-        case is SodiumBackend.Type:
-            return try visitor.visit(SodiumBackend.self)
-        case is SwiftCryptoBackend<AVX512KernelSet>.Type:
-            return try visitor.visit(SwiftCryptoBackend<AVX512KernelSet>.self)
-        case is SwiftCryptoBackend<AVX2KernelSet>.Type:
-            return try visitor.visit(SwiftCryptoBackend<AVX2KernelSet>.self)
-        case is SwiftCryptoBackend<PortableKernelSet>.Type:
-            return try visitor.visit(SwiftCryptoBackend<PortableKernelSet>.self)
-        default:
-            throw FZCtlError.unavailableBackend(
-                kind: "crypto", name: name,
-                reason: "this build has no specialized packet path for \(backend); add it to CryptoDispatch")
-        }
-    }
-}
+// `CryptoBackendInfo.dispatch(_:)` (in `Crypto`) calls a `CryptoBackendVisitor` with the backend's concrete
+// type; these visitors run the interface and the node daemons specialized for it.
 
 extension UpCommand {
     /// `runInterface` with the concrete backend of `info`.
