@@ -11,11 +11,11 @@ import DataPlane
 /// - `Engine encapsulate+decapsulate` through a device pair, and `Engine AEAD seal+open` of the same plaintext
 ///   with the backend's cipher alone: the difference of these two is the engine's overhead over raw crypto.
 ///
-/// Thresholds let `benchmark baseline check` catch real regressions on a noisy 2-core machine: 25% on the
-/// median and p75 of time and throughput, and no malloc at all (the packet path never allocates).
+/// Thresholds let `benchmark baseline check` catch real regressions on a noisy 2-core machine: 30% on the
+/// median time, and no malloc at all (the packet path never allocates).
 func registerEngineOverhead() {
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock, .throughput, .mallocCountTotal],
+        metrics: [.wallClock, .mallocCountTotal],
         warmupIterations: 100,
         scalingFactor: .kilo,
         maxDuration: .seconds(2),
@@ -41,11 +41,15 @@ struct EngineOverhead: CryptoBackendVisitor {
     }
 }
 
-/// Time and throughput may move by a quarter before a baseline check fails; mallocs may not move at all.
+/// The median time may move by 30% before a baseline check fails; mallocs may not move at all.
+///
+/// Two runs a few minutes apart on this shared 2-core VM differed by up to 26% at the median and more at p75,
+/// so only the median is checked, at 30%: an unspecialized packet path costs about 2x and still fails it.
+/// (Throughput is left out of the metrics: it is the same figure inverted, and would get package-benchmark's
+/// default 5% thresholds.)
 var engineThresholds: [BenchmarkMetric: BenchmarkThresholds] {
     [
-        .wallClock: .init(relative: [.p50: 25, .p75: 25]),
-        .throughput: .init(relative: [.p50: 25, .p75: 25]),
+        .wallClock: .init(relative: [.p50: 30]),
         .mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p100: 0]),
     ]
 }
