@@ -15,6 +15,19 @@ let avx2Flags: [SwiftSetting] = []
 let avx512Flags: [SwiftSetting] = []
 #endif
 
+/// Cross-module optimization for the modules of the packet path (engine, crypto, driver, event loop, node
+/// daemons): their generic code is serialized, so `fzctl` specializes the whole path for the concrete backends
+/// it picks at startup and inlines across module boundaries (`scripts/check-specialization` proves it on the
+/// binary). Release only; the CryptoKernels targets stay out, so their per-ISA code is not re-compiled for the
+/// baseline CPU in the caller.
+let packetPath: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
+/// The tunnel driver also drops run-time exclusivity checks in release: it runs on its loop's one thread and
+/// moves every packet through batches stored in the driver object, where each access would be checked.
+/// Debug builds, and so the sanitizer runs, keep the checks.
+let tunnelDriver: [SwiftSetting] = packetPath
+    + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "firezone-swift",
     platforms: [.macOS(.v15)],
@@ -34,7 +47,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
-        .target(name: "DataPlane"),
+        .target(name: "DataPlane", swiftSettings: packetPath),
         .systemLibrary(
             name: "CFZSodium",
             pkgConfig: "libsodium",
@@ -53,17 +66,21 @@ let package = Package(
         ),
         .target(
             name: "Crypto",
-            dependencies: ["DataPlane", "CryptoKernels", "CryptoKernelsAVX2", "CryptoKernelsAVX512", "CFZSodium"]
+            dependencies: ["DataPlane", "CryptoKernels", "CryptoKernelsAVX2", "CryptoKernelsAVX512", "CFZSodium"],
+            swiftSettings: packetPath
         ),
         .target(name: "CFZEpoll", path: "Sources/Backends/Epoll/CFZEpoll"),
-        .target(name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll"], path: "Sources/Backends/Epoll/EpollIO"),
+        .target(
+            name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll"], path: "Sources/Backends/Epoll/EpollIO",
+            swiftSettings: packetPath
+        ),
         .target(name: "MemoryIO", dependencies: ["DataPlane"], path: "Sources/Backends/Memory"),
         .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
         .target(name: "Locks"),
         .target(name: "HostSetup", dependencies: ["DataPlane"]),
         .target(name: "ControlProtocol", dependencies: ["DataPlane", "WireGuardConfig"]),
         .target(name: "Portal", dependencies: ["ControlProtocol", "DataPlane", "WireGuardConfig"]),
-        .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"]),
+        .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"], swiftSettings: tunnelDriver),
         .target(
             name: "PortalServer",
             dependencies: [
@@ -89,7 +106,8 @@ let package = Package(
             dependencies: [
                 "ControlProtocol", "DataPlane", "HostSetup", "Locks", "PortalClient", "Tunnel",
                 "WireGuardConfig", .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: packetPath
         ),
         .target(
             name: "PortalService",

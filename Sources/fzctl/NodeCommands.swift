@@ -44,7 +44,7 @@ struct GatewayDaemonCommand: ParsableCommand {
         }
         let prepared = try node.prepare(defaultInterface: "fz-gateway", context: context)
         let info = try prepared.crypto()
-        try NodeLauncher.runGateway(info.backend, info: info, prepared: prepared, endpoint: announced,
+        try NodeLauncher.runGateway(dispatching: info, prepared: prepared, endpoint: announced,
                                     listenPort: listenPort ?? announced.port, masquerade: !noMasquerade,
                                     logger: context.logger)
     }
@@ -65,7 +65,7 @@ struct ClientDaemonCommand: ParsableCommand {
         let prepared = try node.prepare(defaultInterface: "fz-client", context: context)
         let reauthorize = context.flags.isEnabled(.icmpErrorUnreachableProhibitedCreateNewFlow)
         let info = try prepared.crypto()
-        try NodeLauncher.runClient(info.backend, info: info, prepared: prepared, reauthorize: reauthorize,
+        try NodeLauncher.runClient(dispatching: info, prepared: prepared, reauthorize: reauthorize,
                                    logger: context.logger)
     }
 }

@@ -63,7 +63,7 @@ struct UpCommand: ParsableCommand {
                 "rekey_after_seconds": .stringConvertible(testTimers.rekeyAfterSeconds)])
         }
         let options = InterfaceOptions(io: ioKind, offloads: offloads)
-        try runInterface(info.backend, info: info, file: file, peers: peers, name: name, options: options,
+        try runInterface(dispatching: info, file: file, peers: peers, name: name, options: options,
                          testTimers: testTimers, logger: context.logger)
     }
 

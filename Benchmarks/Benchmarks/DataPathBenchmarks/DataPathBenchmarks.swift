@@ -15,9 +15,10 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     for info in CryptoRegistry.benchmarkSet {
-        registerTransport(info.backend, name: info.name)
+        try! info.dispatch(Transport(name: info.name))
     }
 
+    registerEngineOverhead()
     registerHostile()
     registerPolicy()
     registerOffload()
@@ -55,6 +56,15 @@ let benchmarks: @Sendable () -> Void = {
     }
 }
 
+/// Registers the transport benchmark with the backend's concrete type, so the engine is specialized for it.
+struct Transport: CryptoBackendVisitor {
+    let name: String
+
+    func visit<B: CryptoBackend>(_ backend: B.Type) {
+        registerTransport(backend, name: name)
+    }
+}
+
 /// Encapsulate a 1420-byte IP packet on one device and decapsulate it on the other, per iteration.
 func registerTransport<B: CryptoBackend>(_ backend: B.Type, name: String) {
     Benchmark("WireGuard encapsulate+decapsulate 1420-byte packet \(name)") { benchmark in
@@ -86,13 +96,18 @@ final class DevicePair<B: CryptoBackend> {
     let now = WireGuardTime(monotonic: MonotonicInstant(nanoseconds: 5_000_000_000),
                             wallClock: WallClockTime(unixSeconds: 1_800_000_000))
 
-    init() {
+    /// A pair whose devices pad up to `mtu` (no limit when nil), as `fzctl up` sets it.
+    init(mtu: Int? = nil) {
+        var configuration = WireGuardConfiguration()
+        configuration.mtu = mtu
         var keyA = SIMD32<UInt8>(repeating: 1)
         var keyB = SIMD32<UInt8>(repeating: 2)
         keyA[0] = 8
         keyB[0] = 16
-        a = WireGuardDevice<B>(privateKey: PrivateKey(raw: Key32(bytes: keyA)), random: SystemRandomNumberGenerator())
-        b = WireGuardDevice<B>(privateKey: PrivateKey(raw: Key32(bytes: keyB)), random: SystemRandomNumberGenerator())
+        a = WireGuardDevice<B>(privateKey: PrivateKey(raw: Key32(bytes: keyA)), configuration: configuration,
+                               random: SystemRandomNumberGenerator())
+        b = WireGuardDevice<B>(privateKey: PrivateKey(raw: Key32(bytes: keyB)), configuration: configuration,
+                               random: SystemRandomNumberGenerator())
         try! a.addPeer(WireGuardPeerConfiguration(
             publicKey: b.publicKey!, allowedIPs: [IPNetwork(.v4(IPv4Address(10, 9, 0, 2)), prefixLength: 32)!],
             endpoint: bEndpoint))

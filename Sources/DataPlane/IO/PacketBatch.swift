@@ -14,7 +14,9 @@ public struct PacketBatch: ~Copyable {
     public let capacity: Int
     /// Number of entries, including ones already taken out.
     public private(set) var count: Int
-    private let storage: UnsafeMutablePointer<PacketDescriptor>
+    // Not private, like `releaseBuffers`: cross-module optimization inlines only code that uses no private
+    // declaration, and the batch's accessors run per packet in other modules.
+    let storage: UnsafeMutablePointer<PacketDescriptor>
 
     /// An empty batch of up to `capacity` packets from `pool`.
     public init(pool: PacketBufferPool, capacity: Int) {
@@ -141,7 +143,7 @@ public struct PacketBatch: ~Copyable {
         count = 0
     }
 
-    private static func releaseBuffers(
+    static func releaseBuffers(
         _ storage: UnsafeMutablePointer<PacketDescriptor>, count: Int, to pool: PacketBufferPool
     ) {
         for index in 0..<count where storage[index].buffer != .none {

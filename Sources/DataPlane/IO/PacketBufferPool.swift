@@ -19,11 +19,13 @@ public final class PacketBufferPool {
     /// Start of the region that holds every buffer, aligned to 4096 bytes.
     public let baseAddress: UnsafeMutableRawPointer
 
+    // Not private: cross-module optimization inlines only code that uses no private declaration, and
+    // `acquire`/`release` run per packet in other modules.
     /// Indices of the free buffers, used as a stack.
-    private let freeStack: UnsafeMutablePointer<UInt32>
-    private var freeCount: Int
+    let freeStack: UnsafeMutablePointer<UInt32>
+    var freeCount: Int
     /// Whether each buffer is lent out, to catch a buffer released twice.
-    private let lent: UnsafeMutablePointer<Bool>
+    let lent: UnsafeMutablePointer<Bool>
 
     /// The largest number of buffers a pool can have: io_uring buffer IDs are 16 bits.
     public static let maximumBufferCount = 1 << 16

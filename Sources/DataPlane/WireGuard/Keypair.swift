@@ -13,9 +13,11 @@ final class Keypair<Cipher: AEADCipher> {
     /// Whether we initiated the handshake; only the initiator rekeys on age.
     let isInitiator: Bool
     let createdAt: MonotonicInstant
+    // Unchecked exclusivity: both change on every packet, on the device's one thread, and no access is held
+    // across a call that could reach the keypair again.
     /// The next counter to send.
-    var sendCounter: UInt64 = 0
-    var replayWindow = ReplayWindow()
+    @exclusivity(unchecked) var sendCounter: UInt64 = 0
+    @exclusivity(unchecked) var replayWindow = ReplayWindow()
 
     init(sendKey: Key32, receiveKey: Key32, localIndex: UInt32, remoteIndex: UInt32, isInitiator: Bool,
          createdAt: MonotonicInstant) {

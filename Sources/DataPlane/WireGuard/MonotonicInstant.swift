@@ -21,8 +21,7 @@ public struct MonotonicInstant: Hashable, Comparable, Sendable, CustomStringConv
     /// This instant moved forward by `duration` (saturating at the end of time).
     @inlinable
     public static func + (lhs: MonotonicInstant, rhs: Duration) -> MonotonicInstant {
-        let (sum, overflow) = lhs.nanoseconds.addingReportingOverflow(rhs.wireGuardNanoseconds)
-        return MonotonicInstant(nanoseconds: overflow ? .max : sum)
+        lhs.advanced(byNanoseconds: rhs.wireGuardNanoseconds)
     }
 
     /// The time from `earlier` to this instant, zero if `earlier` is later.
@@ -34,7 +33,21 @@ public struct MonotonicInstant: Hashable, Comparable, Sendable, CustomStringConv
     /// Whether at least `duration` has passed since `earlier`.
     @inlinable
     public func hasElapsed(_ duration: Duration, since earlier: MonotonicInstant) -> Bool {
-        nanoseconds >= earlier.nanoseconds && nanoseconds - earlier.nanoseconds >= duration.wireGuardNanoseconds
+        hasElapsed(nanoseconds: duration.wireGuardNanoseconds, since: earlier)
+    }
+
+    /// This instant moved forward by `nanoseconds` (saturating at the end of time): the packet path keeps its
+    /// intervals as integer nanoseconds, since converting a `Duration` costs 128-bit divisions.
+    @inlinable
+    public func advanced(byNanoseconds nanoseconds: UInt64) -> MonotonicInstant {
+        let (sum, overflow) = self.nanoseconds.addingReportingOverflow(nanoseconds)
+        return MonotonicInstant(nanoseconds: overflow ? .max : sum)
+    }
+
+    /// Whether at least `nanoseconds` have passed since `earlier`: `hasElapsed(_:since:)` in integer nanoseconds.
+    @inlinable
+    public func hasElapsed(nanoseconds interval: UInt64, since earlier: MonotonicInstant) -> Bool {
+        nanoseconds >= earlier.nanoseconds && nanoseconds - earlier.nanoseconds >= interval
     }
 
     @inlinable

@@ -8,13 +8,19 @@ final class PeerState<Backend: CryptoBackend> {
     let publicKey: PublicKey
     /// The device slot this peer occupies, so results name it without a key lookup.
     let id: PeerID
-    var presharedKey: PresharedKey
+    @exclusivity(unchecked) var presharedKey: PresharedKey
     /// `DH(S_priv, S_pub_peer)`, computed once per private key: both roles need it in every handshake.
     var staticShared: Key32?
-    var endpoint: Endpoint?
-    var persistentKeepalive: Duration?
+    // Unchecked exclusivity: the packet path reads and writes these on every packet, on the device's one
+    // thread, and never holds an access across a call.
+    @exclusivity(unchecked) var endpoint: Endpoint?
+    var persistentKeepalive: Duration? {
+        didSet { persistentKeepaliveNanoseconds = persistentKeepalive?.wireGuardNanoseconds }
+    }
+    /// `persistentKeepalive` in integer nanoseconds, for the packet path.
+    @exclusivity(unchecked) private(set) var persistentKeepaliveNanoseconds: UInt64?
     var cookies: CookieGenerator
-    var isRemoved = false
+    @exclusivity(unchecked) var isRemoved = false
 
     // Handshake state.
     var handshake: InitiatorHandshake?
@@ -27,26 +33,26 @@ final class PeerState<Backend: CryptoBackend> {
     var handshakeStarted: MonotonicInstant?
 
     // Keypairs.
-    var current: PeerKeypair?
-    var previous: PeerKeypair?
-    var next: PeerKeypair?
+    @exclusivity(unchecked) var current: PeerKeypair?
+    @exclusivity(unchecked) var previous: PeerKeypair?
+    @exclusivity(unchecked) var next: PeerKeypair?
 
     // Timers (nil when not armed).
-    var retransmitDeadline: MonotonicInstant?
-    var keepaliveDeadline: MonotonicInstant?
-    var newHandshakeDeadline: MonotonicInstant?
-    var zeroKeysDeadline: MonotonicInstant?
-    var persistentKeepaliveDeadline: MonotonicInstant?
+    @exclusivity(unchecked) var retransmitDeadline: MonotonicInstant?
+    @exclusivity(unchecked) var keepaliveDeadline: MonotonicInstant?
+    @exclusivity(unchecked) var newHandshakeDeadline: MonotonicInstant?
+    @exclusivity(unchecked) var zeroKeysDeadline: MonotonicInstant?
+    @exclusivity(unchecked) var persistentKeepaliveDeadline: MonotonicInstant?
 
     /// Packets waiting for a session, oldest first.
-    var staged: [[UInt8]] = []
+    @exclusivity(unchecked) var staged: [[UInt8]] = []
     /// Whether a flush of `staged` is already in the outbox.
     var flushQueued = false
 
     // Statistics.
     var lastHandshake: WallClockTime?
-    var receivedBytes: UInt64 = 0
-    var sentBytes: UInt64 = 0
+    @exclusivity(unchecked) var receivedBytes: UInt64 = 0
+    @exclusivity(unchecked) var sentBytes: UInt64 = 0
 
     init(configuration: WireGuardPeerConfiguration, id: PeerID) {
         publicKey = configuration.publicKey
@@ -54,6 +60,7 @@ final class PeerState<Backend: CryptoBackend> {
         presharedKey = configuration.presharedKey
         endpoint = configuration.endpoint
         persistentKeepalive = configuration.persistentKeepalive
+        persistentKeepaliveNanoseconds = configuration.persistentKeepalive?.wireGuardNanoseconds
         cookies = CookieGenerator(peerPublicKey: configuration.publicKey)
     }
 

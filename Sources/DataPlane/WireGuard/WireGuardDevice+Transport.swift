@@ -73,7 +73,7 @@ extension WireGuardDevice {
         guard case .keypair(let peer, let keypair) = indices[receiver] else { return drop(.unknownReceiverIndex) }
         let counter = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         guard counter < configuration.rejectAfterMessages,
-              !now.monotonic.hasElapsed(configuration.rejectAfterTime, since: keypair.createdAt) else {
+              !now.monotonic.hasElapsed(nanoseconds: intervals.rejectAfterTime, since: keypair.createdAt) else {
             return drop(.keypairExpired)
         }
         guard keypair.replayWindow.wouldAccept(counter) else { return drop(.replayedCounter) }
@@ -95,23 +95,17 @@ extension WireGuardDevice {
         peer.newHandshakeDeadline = nil
         armPersistentKeepalive(peer, now: now.monotonic)
         if keypair === peer.current, keypair.isInitiator,
-           now.monotonic.hasElapsed(rekeyOnReceiveAge, since: keypair.createdAt) {
+           now.monotonic.hasElapsed(nanoseconds: intervals.rekeyOnReceiveAge, since: keypair.createdAt) {
             startHandshake(peer, now: now)
         }
         guard payloadCount > 0 else { return .keepalive(peer: peer.id) }
         if peer.keepaliveDeadline == nil {
-            peer.keepaliveDeadline = now.monotonic + configuration.keepaliveTimeout
+            peer.keepaliveDeadline = now.monotonic.advanced(byNanoseconds: intervals.keepaliveTimeout)
         }
         let plaintext = UnsafeRawBufferPointer(start: base + header, count: payloadCount)
         guard let inner = try? IPPacketHeader(parsing: plaintext) else { return drop(.invalidInnerPacket) }
         guard allowedIPs.lookup(inner.source) === peer else { return drop(.disallowedSource) }
         return .packet(range: header..<(header + inner.totalLength), peer: peer.id)
-    }
-
-    /// REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT: an initiator receiving on a keypair this old
-    /// rekeys, so the session is fresh before the peer (who cannot rekey on age) runs out.
-    var rekeyOnReceiveAge: Duration {
-        configuration.rejectAfterTime - configuration.keepaliveTimeout - configuration.rekeyTimeout
     }
 
     /// The responder's first packet on a new keypair confirms it: next becomes current.
@@ -127,7 +121,7 @@ extension WireGuardDevice {
     /// The current keypair if it may still send.
     func usableSendKeypair(_ peer: Peer, now: MonotonicInstant) -> Keypair<Backend.Cipher>? {
         guard let keypair = peer.current, keypair.sendCounter < configuration.rejectAfterMessages,
-              !now.hasElapsed(configuration.rejectAfterTime, since: keypair.createdAt) else { return nil }
+              !now.hasElapsed(nanoseconds: intervals.rejectAfterTime, since: keypair.createdAt) else { return nil }
         return keypair
     }
 
@@ -165,18 +159,20 @@ extension WireGuardDevice {
         peer.sentBytes &+= UInt64(bytes)
         peer.keepaliveDeadline = nil
         if isData, peer.newHandshakeDeadline == nil {
-            peer.newHandshakeDeadline = now.monotonic + configuration.keepaliveTimeout + configuration.rekeyTimeout
+            peer.newHandshakeDeadline = now.monotonic.advanced(byNanoseconds: intervals.newHandshakeAfterSend)
         }
         armPersistentKeepalive(peer, now: now.monotonic)
         let tooOld = keypair.isInitiator
-            && now.monotonic.hasElapsed(configuration.rekeyAfterTime, since: keypair.createdAt)
+            && now.monotonic.hasElapsed(nanoseconds: intervals.rekeyAfterTime, since: keypair.createdAt)
         if tooOld || keypair.sendCounter >= configuration.rekeyAfterMessages {
             startHandshake(peer, now: now)
         }
     }
 
     func armPersistentKeepalive(_ peer: Peer, now: MonotonicInstant) {
-        if let interval = peer.persistentKeepalive { peer.persistentKeepaliveDeadline = now + interval }
+        if let interval = peer.persistentKeepaliveNanoseconds {
+            peer.persistentKeepaliveDeadline = now.advanced(byNanoseconds: interval)
+        }
     }
 
     /// Copies a packet into the peer's queue, dropping the oldest when it is full.

@@ -11,8 +11,12 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
 
     /// Timing and size constants.
     public let configuration: WireGuardConfiguration
+    /// The configuration's per-packet intervals in integer nanoseconds.
+    let intervals: PacketPathIntervals
     /// Counters of dropped inputs by reason.
-    public internal(set) var drops = WireGuardDropCounters()
+    // Unchecked exclusivity here and on the other state the packet path touches: only the driver's one
+    // thread calls the device, and its methods never hold an access across a call back into it.
+    @exclusivity(unchecked) public internal(set) var drops = WireGuardDropCounters()
     /// Force "under load" (MAC2 and cookies required for every handshake), e.g. when the driver's own
     /// queues are deep; the device is also under load whenever the handshake rate limit is exhausted.
     public var isUnderLoadOverride = false
@@ -25,16 +29,16 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     /// `HASH(HASH(C_i || IDENTIFIER) || our public key)`: the responder's starting hash.
     var responderInitialHash = Key32(bytes: .zero)
     var cookieChecker: CookieChecker?
-    var peers: [PublicKey: Peer] = [:]
+    @exclusivity(unchecked) var peers: [PublicKey: Peer] = [:]
     /// Peers by `PeerID.index`; nil marks a free slot. Trailing free slots are trimmed, so its count is
     /// `peerSlotCount`.
-    var slots: [Peer?] = []
+    @exclusivity(unchecked) var slots: [Peer?] = []
     /// Every slot below this index is occupied: where the search for a free slot starts.
     var lowestFreeSlotHint = 0
-    var allowedIPs = AllowedIPs<Peer>()
-    var indices: [UInt32: IndexEntry<Backend>] = [:]
-    var outbox: [OutboxItem<Backend>] = []
-    var outboxHead = 0
+    @exclusivity(unchecked) var allowedIPs = AllowedIPs<Peer>()
+    @exclusivity(unchecked) var indices: [UInt32: IndexEntry<Backend>] = [:]
+    @exclusivity(unchecked) var outbox: [OutboxItem<Backend>] = []
+    @exclusivity(unchecked) var outboxHead = 0
     /// Cookie replies in the outbox: each answers a stranger, so their number is capped.
     var pendingCookieReplies = 0
     /// Cookie replies queued since the device was made (a flood shows here).
@@ -54,6 +58,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     public init(privateKey: PrivateKey?, configuration: WireGuardConfiguration = WireGuardConfiguration(),
                 random: any RandomNumberGenerator) {
         self.configuration = configuration
+        intervals = PacketPathIntervals(configuration)
         self.random = random
         rateLimiter = HandshakeRateLimiter(ratePerSecond: configuration.handshakesPerSecond,
                                            burst: configuration.handshakeBurst)

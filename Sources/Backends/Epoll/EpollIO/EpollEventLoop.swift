@@ -19,19 +19,21 @@ public final class EpollEventLoop<Handler: PacketIOHandler>: PacketEventLoop whe
     /// Wakes the handler from any thread with ``PacketIOEvents/wakeRequested``.
     public let wakeHandle: EpollLoopStopHandle
 
-    private let epollDescriptor: Int32
-    private let timerDescriptor: Int32
-    private let ready: UnsafeMutablePointer<epoll_event>
-    private let readyCapacity = 8
-    private var started = false
-    private var finished = false
-    private var armedDeadline: MonotonicInstant?
+    // Internal rather than private, here and below: cross-module optimization serializes only code that uses no
+    // private declaration, and `runOnce` must be specialized in the binary for the handler it calls.
+    let epollDescriptor: Int32
+    let timerDescriptor: Int32
+    let ready: UnsafeMutablePointer<epoll_event>
+    let readyCapacity = 8
+    var started = false
+    var finished = false
+    var armedDeadline: MonotonicInstant?
 
-    private static var timerTag: UInt64 { 1 }
-    private static var stopTag: UInt64 { 2 }
-    private static var tunTag: UInt64 { 3 }
-    private static var socketTag: UInt64 { 4 }
-    private static var wakeTag: UInt64 { 5 }
+    static var timerTag: UInt64 { 1 }
+    static var stopTag: UInt64 { 2 }
+    static var tunTag: UInt64 { 3 }
+    static var socketTag: UInt64 { 4 }
+    static var wakeTag: UInt64 { 5 }
 
     /// Creates the epoll and timer descriptors and registers the backend's descriptors.
     public init(io: EpollPacketIO, handler: Handler) throws(EpollIOError) {
@@ -128,7 +130,7 @@ public final class EpollEventLoop<Handler: PacketIOHandler>: PacketEventLoop whe
     }
 
     /// Calls the handler and applies its directive; `false` when it said stop.
-    private func dispatch(_ events: PacketIOEvents) throws(EpollIOError) -> Bool {
+    func dispatch(_ events: PacketIOEvents) throws(EpollIOError) -> Bool {
         let now = Self.now()
         switch handler.handle(events, io: io, now: now) {
         case .stop:
@@ -150,7 +152,7 @@ public final class EpollEventLoop<Handler: PacketIOHandler>: PacketEventLoop whe
     }
 
     /// Sets the timer to fire at `deadline` (at once if it has passed), or disarms it for `nil`.
-    private func arm(_ deadline: MonotonicInstant?) throws(EpollIOError) {
+    func arm(_ deadline: MonotonicInstant?) throws(EpollIOError) {
         var spec = itimerspec()
         if let deadline {
             // An all-zero time would disarm the timer; 1 ns after boot is just as past.
@@ -165,7 +167,7 @@ public final class EpollEventLoop<Handler: PacketIOHandler>: PacketEventLoop whe
         armedDeadline = deadline
     }
 
-    private static func watch(_ epoll: Int32, _ descriptor: Int32, tag: UInt64) throws(EpollIOError) {
+    static func watch(_ epoll: Int32, _ descriptor: Int32, tag: UInt64) throws(EpollIOError) {
         var event = epoll_event()
         event.events = EPOLLIN.rawValue
         event.data.u64 = tag
@@ -176,7 +178,7 @@ public final class EpollEventLoop<Handler: PacketIOHandler>: PacketEventLoop whe
     }
 
     /// `timeout` in whole milliseconds rounded up, or -1 (wait forever) for `nil`.
-    private static func milliseconds(_ timeout: Duration?) -> Int32 {
+    static func milliseconds(_ timeout: Duration?) -> Int32 {
         guard let timeout else { return -1 }
         let (seconds, attoseconds) = max(timeout, .zero).components
         let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
