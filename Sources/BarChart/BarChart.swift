@@ -56,8 +56,13 @@ public struct BarChart: Sendable {
 
     /// Geometry of the drawing, in SVG user units.
     public enum Layout {
-        /// Space from the left edge to the y axis (room for tick labels and the axis name).
-        public static let left = 80.0
+        /// Least space from the left edge to the y axis (room for tick labels and the axis name); more when
+        /// the first bar's slanted label needs it.
+        public static let minimumLeft = 80.0
+        /// Least width of the whole drawing, so the title and legend fit.
+        public static let minimumWidth = 640.0
+        /// Approximate advance of one character of 12-unit sans-serif text, for sizing the margins.
+        public static let characterWidth = 6.5
         /// Space above the plot (title and legend).
         public static let top = 80.0
         /// Height of the plot area, from the x axis up to the top tick.
@@ -68,8 +73,6 @@ public struct BarChart: Sendable {
         public static let barWidth = 24.0
         /// Extra horizontal room between groups.
         public static let groupGap = 30.0
-        /// Space under the x axis for rotated labels and the axis name.
-        public static let bottom = 230.0
         /// Space right of the plot.
         public static let right = 30.0
     }
@@ -92,13 +95,25 @@ public struct BarChart: Sendable {
         Self.drawable(value) / axisMaximum * Layout.plotHeight
     }
 
+    /// How far a bar label, slanted at 45 degrees, reaches left of and below its anchor.
+    var labelExtent: Double {
+        Double(bars.map { $0.label.count }.max() ?? 0) * Layout.characterWidth * 0.7072
+    }
+
+    /// Space from the left edge to the y axis.
+    public var left: Double {
+        max(Layout.minimumLeft, labelExtent + 10 - Layout.groupGap / 2 - Layout.barWidth / 2)
+    }
+
     /// The complete SVG document.
     public func svg() -> String {
         let groups = groupedBars()
+        let left = self.left
         let plotWidth = Double(bars.count) * Layout.barPitch + Double(max(groups.count - 1, 0)) * Layout.groupGap
             + Layout.groupGap
-        let width = Layout.left + plotWidth + Layout.right
-        let height = Layout.top + Layout.plotHeight + Layout.bottom
+        // The title is 18 units high and bold: about 11 units per character.
+        let width = max(left + plotWidth + Layout.right, Layout.minimumWidth, Double(title.count) * 11 + 40)
+        let height = Layout.top + Layout.plotHeight + labelExtent + 60
         let axisY = Layout.top + Layout.plotHeight
         var out = """
             <?xml version="1.0" encoding="UTF-8"?>
@@ -110,17 +125,17 @@ public struct BarChart: Sendable {
             + "fill=\"#ffffff\" class=\"background\"/>\n"
         out += "<text x=\"\(Self.number(width / 2))\" y=\"28\" text-anchor=\"middle\" font-size=\"18\" "
             + "font-weight=\"bold\" class=\"title\">\(Self.escape(title))</text>\n"
-        out += legend(y: 52)
+        out += legend(x: left, y: 52)
         // Grid lines and tick labels.
         for tick in ticks {
             let y = axisY - barHeight(tick)
-            out += "<line x1=\"\(Self.number(Layout.left))\" y1=\"\(Self.number(y))\" "
-                + "x2=\"\(Self.number(Layout.left + plotWidth))\" y2=\"\(Self.number(y))\" stroke=\"#dddddd\"/>\n"
-            out += "<text x=\"\(Self.number(Layout.left - 6))\" y=\"\(Self.number(y + 4))\" text-anchor=\"end\" "
+            out += "<line x1=\"\(Self.number(left))\" y1=\"\(Self.number(y))\" "
+                + "x2=\"\(Self.number(left + plotWidth))\" y2=\"\(Self.number(y))\" stroke=\"#dddddd\"/>\n"
+            out += "<text x=\"\(Self.number(left - 6))\" y=\"\(Self.number(y + 4))\" text-anchor=\"end\" "
                 + "class=\"tick\">\(Self.escape(Self.tickText(tick)))</text>\n"
         }
         // Bars, grouped.
-        var x = Layout.left + Layout.groupGap / 2
+        var x = left + Layout.groupGap / 2
         for group in groups {
             let groupStart = x
             for bar in group.bars {
@@ -133,31 +148,32 @@ public struct BarChart: Sendable {
             x += Layout.groupGap
         }
         // Axes and their names.
-        out += "<line x1=\"\(Self.number(Layout.left))\" y1=\"\(Self.number(Layout.top))\" "
-            + "x2=\"\(Self.number(Layout.left))\" y2=\"\(Self.number(axisY))\" stroke=\"#000000\" class=\"y-axis\"/>\n"
-        out += "<line x1=\"\(Self.number(Layout.left))\" y1=\"\(Self.number(axisY))\" "
-            + "x2=\"\(Self.number(Layout.left + plotWidth))\" y2=\"\(Self.number(axisY))\" stroke=\"#000000\" "
+        out += "<line x1=\"\(Self.number(left))\" y1=\"\(Self.number(Layout.top))\" "
+            + "x2=\"\(Self.number(left))\" y2=\"\(Self.number(axisY))\" stroke=\"#000000\" class=\"y-axis\"/>\n"
+        out += "<line x1=\"\(Self.number(left))\" y1=\"\(Self.number(axisY))\" "
+            + "x2=\"\(Self.number(left + plotWidth))\" y2=\"\(Self.number(axisY))\" stroke=\"#000000\" "
             + "class=\"x-axis\"/>\n"
         let yLabelY = Layout.top + Layout.plotHeight / 2
-        out += "<text x=\"20\" y=\"\(Self.number(yLabelY))\" text-anchor=\"middle\" "
-            + "transform=\"rotate(-90 20 \(Self.number(yLabelY)))\" class=\"y-label\">"
+        let yLabelX = left - 50
+        out += "<text x=\"\(Self.number(yLabelX))\" y=\"\(Self.number(yLabelY))\" text-anchor=\"middle\" "
+            + "transform=\"rotate(-90 \(Self.number(yLabelX)) \(Self.number(yLabelY)))\" class=\"y-label\">"
             + "\(Self.escape(yAxisLabel))</text>\n"
-        out += "<text x=\"\(Self.number(Layout.left + plotWidth / 2))\" y=\"\(Self.number(height - 12))\" "
+        out += "<text x=\"\(Self.number(left + plotWidth / 2))\" y=\"\(Self.number(height - 12))\" "
             + "text-anchor=\"middle\" class=\"x-label\">\(Self.escape(xAxisLabel))</text>\n"
         out += "</svg>\n"
         return out
     }
 
-    private func legend(y: Double) -> String {
+    private func legend(x: Double, y: Double) -> String {
         var out = ""
         let entries = [(measuredLegend, Self.measuredFill), (referenceLegend, Self.referenceFill)]
-        var x = Layout.left
+        var x = x
         for (name, fill) in entries {
             out += "<rect x=\"\(Self.number(x))\" y=\"\(Self.number(y - 10))\" width=\"12\" height=\"12\" "
                 + "fill=\"\(fill)\" class=\"legend\"/>\n"
             out += "<text x=\"\(Self.number(x + 16))\" y=\"\(Self.number(y))\" class=\"legend\">"
                 + "\(Self.escape(name))</text>\n"
-            x += 16 + Double(name.count) * 7 + 24
+            x += 16 + Double(name.count) * Layout.characterWidth + 24
         }
         return out
     }

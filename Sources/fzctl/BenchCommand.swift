@@ -184,7 +184,7 @@ struct TunnelBenchCommand: ParsableCommand {
         if format == "json" {
             FileOutput.standardOutput(TunnelBenchmark.json(results) + "\n")
         } else {
-            FileOutput.standardOutput(TunnelBenchmark.table(results))
+            FileOutput.standardOutput(TunnelBenchmark.table(results, udpSearch: search.enabled))
         }
         if let chart {
             do {
