@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
-                "ControlProtocol", "DataPlane", "EpollIO", "HostSetup", "Locks", "PortalClient", "Tunnel",
+                "ControlProtocol", "DataPlane", "HostSetup", "Locks", "PortalClient", "Tunnel",
                 "WireGuardConfig", .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,7 +1,6 @@
 import ControlProtocol
 import DataPlane
 import Dispatch
-import EpollIO
 import HostSetup
 import Locks
 import Logging
@@ -16,11 +15,15 @@ import WireGuardConfig
 /// host queue runs the `ip` commands the messages ask for (addresses, routes), so neither the loop nor the
 /// connection ever waits on a subprocess. Node events go the other way: the loop hands them to the
 /// connection, which encodes and sends them. The portal may come and go; the data path keeps forwarding.
-public final class NodeDaemon<Node: ControlledNode>: @unchecked Sendable {
+///
+/// Generic over the packet I/O backend: fzctl picks the concrete backend at startup, so the loop and the
+/// tunnel are specialized for it.
+public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Sendable {
     // Safe: `refusal` and `portal` are behind locks; the rest is immutable after init.
     let role: NodeRole<Node>
     let node: Node
-    let io: EpollPacketIO
+    let io: IO
+    let listenPort: UInt16
     let interface: TunnelInterface
     let logger: Logger
     let identity: [String: String]
@@ -31,11 +34,13 @@ public final class NodeDaemon<Node: ControlledNode>: @unchecked Sendable {
     /// - Parameters:
     ///   - join: the first message on every connection (our public key, a Gateway's endpoint).
     ///   - identity: fields added to every audit line (e.g. `gateway_id` once known is in the messages).
-    public init(role: NodeRole<Node>, node: Node, io: EpollPacketIO, interface: TunnelInterface, join: ControlMessage,
-                logger: Logger, identity: [String: String] = [:]) {
+    ///   - listenPort: the UDP port the backend bound (for `wg show`).
+    public init(role: NodeRole<Node>, node: Node, io: IO, listenPort: UInt16, interface: TunnelInterface,
+                join: ControlMessage, logger: Logger, identity: [String: String] = [:]) {
         self.role = role
         self.node = node
         self.io = io
+        self.listenPort = listenPort
         self.interface = interface
         self.joinMessage = join
         self.logger = logger
@@ -44,17 +49,22 @@ public final class NodeDaemon<Node: ControlledNode>: @unchecked Sendable {
 
     /// Connects to the portal and runs the loop on the calling thread until `stop` or a refusal.
     ///
-    /// - Parameter installStop: called once with the loop's stop handle (the caller wires SIGINT/SIGTERM to it).
+    /// - Parameters:
+    ///   - makeLoop: the backend's event loop around the tunnel.
+    ///   - installStop: called once with the loop's stop handle (the caller wires SIGINT/SIGTERM to it).
     /// - Returns: nil after a clean stop, or the portal's refusal.
-    public func run(portal: PortalEndpoint, token: String, uapiName: String?,
-                    installStop: (EpollLoopStopHandle) -> Void) throws(NodeDaemonError) -> String? {
-        let wake = Locked<EpollLoopStopHandle?>(nil)
+    public func run<Loop: PacketEventLoop>(
+        portal: PortalEndpoint, token: String, uapiName: String?,
+        makeLoop: (IO, WireGuardTunnel<Node, IO>) throws -> Loop,
+        installStop: (any LoopSignal) -> Void
+    ) throws(NodeDaemonError) -> String? where Loop.Handler == WireGuardTunnel<Node, IO> {
+        let wake = Locked<(any LoopSignal)?>(nil)
         let mailbox = ControlMailbox<NodeRequest<Node.Command>, String>(closedAnswer: UAPIServer.closedAnswer) {
             wake.withLock { $0?.signal() }
         }
         let connection = Locked<PortalClient?>(nil)
-        let listenPort = io.datagrams.localAddresses.first?.port ?? 0
-        let tunnel = WireGuardTunnel<Node, EpollPacketIO>(
+        let listenPort = self.listenPort
+        let tunnel = WireGuardTunnel<Node, IO>(
             node: node, pool: io.pool, batchSize: 64, mailbox: mailbox,
             handler: { tunnel, request, time in
                 switch request {
@@ -73,9 +83,9 @@ public final class NodeDaemon<Node: ControlledNode>: @unchecked Sendable {
                         "message_type": "\(message.eventName)"])
                 }
             })
-        let loop: EpollEventLoop<WireGuardTunnel<Node, EpollPacketIO>>
+        let loop: Loop
         do {
-            loop = try EpollEventLoop(io: io, handler: tunnel)
+            loop = try makeLoop(io, tunnel)
         } catch {
             throw .loop("\(error)")
         }
@@ -114,7 +124,7 @@ public final class NodeDaemon<Node: ControlledNode>: @unchecked Sendable {
                 refused: { [refusal, logger] status in
                     logger.error("the portal refused this node's token", metadata: ["status": "\(status)"])
                     refusal.withLock { $0 = "the portal refused the token (HTTP \(status)); check --token" }
-                    stop.stop()
+                    stop.signal()
                 },
                 retrying: { [logger] reason, delay in
                     logger.info("portal unreachable; retrying", metadata: [

@@ -30,7 +30,10 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
     /// Set when a channel broke; the loop stops and `fzctl up` reports it.
     public private(set) var failure: (any Error)?
     /// Datagrams and packets counted at the edges, for `wg show`-like diagnostics and tests.
-    public private(set) var counters = Counters()
+    public internal(set) var counters = Counters()
+    /// Coalescing groups whose super-packets are being built in `toTun` (TUN offloads only).
+    var openGroups = [OpenGroup?](repeating: nil, count: 8)
+    var openGroupCount = 0
 
     public struct Counters: Sendable {
         public var datagramsReceived: UInt64 = 0
@@ -96,7 +99,11 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
                 try pumpNetwork(io, time)
             }
             if events.contains(.tunReadable), let tun = io.tun {
-                try pumpTun(io, tun, time)
+                if io.offloads.contains(.tunOffload) {
+                    try pumpOffloadedTun(io, tun, time)
+                } else {
+                    try pumpTun(io, tun, time)
+                }
             }
             node.updateTimers(now: time)
             try flushNodeTunPackets(io)
@@ -117,11 +124,20 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
             let count = try io.datagrams.receive(into: &received)
             if count == 0 { break }
             counters.datagramsReceived &+= UInt64(count)
+            let coalescing = io.offloads.contains(.tunOffload)
             for index in 0..<received.count {
                 let descriptor = received[index]
                 guard let source = descriptor.source else {
                     received.release(at: index)
                     counters.dropped &+= 1
+                    continue
+                }
+                if coalescing {
+                    try decryptSegments(at: index, source: source, io, time) { try coalesceToTun($0, io) }
+                    continue
+                }
+                if descriptor.segmentSize > 0 && descriptor.length > descriptor.segmentSize {
+                    try decryptSegments(at: index, source: source, io, time) { try copyToTun($0, io) }
                     continue
                 }
                 switch node.handleDatagram(received.bytes(at: index), from: source, now: time) {
@@ -204,16 +220,21 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
     func flushNodeTunPackets(_ io: IO) throws {
         // Without a TUN device (a test or benchmark backend) they stay with the node, as nothing could take them.
         guard node.hasPendingTunPackets, io.tun != nil else { return }
+        // With TUN offloads every packet written starts with a virtio-net header; all zero says "as is".
+        let header = io.offloads.contains(.tunOffload) ? VirtioNetHeader.size : 0
         while node.hasPendingTunPackets {
             if toTun.remainingCapacity == 0 { try flushTun(io) }
             guard let index = toTun.appendNewBuffer() else { break }
-            guard let count = node.nextTunPacket(into: toTun.buffer(at: index)) else {
+            let buffer = toTun.buffer(at: index)
+            guard let count = node.nextTunPacket(into: UnsafeMutableRawBufferPointer(rebasing: buffer[header...]))
+            else {
                 toTun.release(at: index)
                 break
             }
+            buffer.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: header)
             var descriptor = toTun[index]
             descriptor.offset = 0
-            descriptor.length = count
+            descriptor.length = header + count
             descriptor.source = nil
             descriptor.destination = nil
             toTun[index] = descriptor
@@ -237,6 +258,7 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
 
     func flushTun(_ io: IO) throws {
         guard !toTun.isEmpty else { return }
+        if openGroupCount > 0 { finishOpenGroups() }
         guard let tun = io.tun else {
             toTun.removeAll()
             return

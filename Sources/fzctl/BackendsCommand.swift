@@ -29,8 +29,19 @@ struct BackendsCommand: ParsableCommand {
         out += "  auto picks: \(calibration.chosen.name) (\(calibration.chosen.implementation));"
         out += " 1420-byte seal: \(figures)\n"
         out += "\npacket I/O backends (--io):\n"
-        out += "  \("epoll".padding(16))\("recvmmsg/sendmmsg, TUN, timerfd".padding(36))available\n"
-        out += "  auto picks: epoll (the only packet I/O backend in this build)\n"
+        var autoPick: String?
+        for kind in IOSelection.preference {
+            let probe = IOSelection.probe(kind)
+            let state = probe.unusableReason.map { "unusable: \($0)" } ?? "available"
+            out += "  \(kind.rawValue.padding(16))\(state)\n"
+            out += "  \("".padding(16))offloads: \(probe.offloads)\n"
+            for detail in probe.details {
+                out += "  \("".padding(16))\(detail)\n"
+            }
+            if autoPick == nil && probe.isUsable { autoPick = kind.rawValue }
+        }
+        let order = IOSelection.preference.map(\.rawValue).joined(separator: ", ")
+        out += "  auto picks: \(autoPick ?? "epoll") (the first usable of \(order))\n"
         context.logger.debug("listed backends", metadata: ["auto": "\(calibration.chosen.name)"])
         FileOutput.standardOutput(out)
     }

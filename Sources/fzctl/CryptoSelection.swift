@@ -34,12 +34,3 @@ enum CryptoSelection {
         return [try resolve(name)]
     }
 }
-
-/// Checks an `--io` value; `auto` and `epoll` are the packet I/O backends of this build.
-enum IOSelection {
-    static let names = ["auto", "epoll"]
-
-    static func validate(_ name: String) throws(FZCtlError) {
-        guard names.contains(name) else { throw .unknownBackend(kind: "I/O", name: name, valid: names) }
-    }
-}

@@ -8,6 +8,7 @@ import HostSetup
 import Logging
 import NodeAgent
 import PortalClient
+import Tunnel
 import WireGuardConfig
 
 /// `fzctl gateway`: a zero-trust Gateway that joins the portal and enforces its authorizations.
@@ -83,8 +84,10 @@ struct NodeOptions: ParsableArguments {
     @Option(help: "Crypto backend: auto, sodium, swift, swift-avx2, ...")
     var crypto: String = "auto"
 
-    @Option(help: "Packet I/O backend: auto or epoll.")
+    @Option(help: "Packet I/O backend: auto, epoll or io-uring.")
     var io: String = "auto"
+
+    @OptionGroup var offloadOptions: OffloadOptions
 
     /// Validates everything that needs no privileges, then checks for root.
     func prepare(defaultInterface: String, context: Runtime) throws -> PreparedNode {
@@ -100,12 +103,14 @@ struct NodeOptions: ParsableArguments {
         }
         let name = try InterfaceName.validate(interface ?? defaultInterface)
         try IOSelection.validate(io)
+        let offloads = try offloadOptions.resolve()
         let named = crypto == "auto" ? nil : try CryptoSelection.resolve(crypto)
         guard geteuid() == 0 else {
             throw FZCtlError.invalidInput("this command needs root (CAP_NET_ADMIN) to create the TUN device \(name)")
         }
+        let ioKind = try IOSelection.resolve(io, logger: context.logger)
         return PreparedNode(portal: endpoint, token: token, interface: name, cryptoName: crypto, named: named,
-                            logger: context.logger)
+                            options: InterfaceOptions(io: ioKind, offloads: offloads), logger: context.logger)
     }
 }
 
@@ -116,6 +121,7 @@ struct PreparedNode {
     let interface: String
     let cryptoName: String
     let named: CryptoBackendInfo?
+    let options: InterfaceOptions
     let logger: Logger
 
     func crypto() throws -> CryptoBackendInfo {
@@ -166,9 +172,24 @@ enum NodeLauncher {
         node: Node, role: NodeRole<Node>, join: ControlMessage, info: CryptoBackendInfo, prepared: PreparedNode,
         port: UInt16?, logger: Logger, hostSetup: (String) throws -> () -> Void
     ) throws {
-        let io: EpollPacketIO
+        switch prepared.options.io {
+        case .epoll:
+            try run(node: node, on: EpollInterface.self, makeLoop: { try EpollEventLoop(io: $0, handler: $1) },
+                    role: role, join: join, info: info, prepared: prepared, port: port, logger: logger,
+                    hostSetup: hostSetup)
+        }
+    }
+
+    /// The node on one concrete packet I/O backend.
+    static func run<Node: ControlledNode, Backend: InterfaceBackend, Loop: PacketEventLoop>(
+        node: Node, on backend: Backend.Type, makeLoop: (Backend.IO, WireGuardTunnel<Node, Backend.IO>) throws -> Loop,
+        role: NodeRole<Node>, join: ControlMessage, info: CryptoBackendInfo,
+        prepared: PreparedNode, port: UInt16?, logger: Logger, hostSetup: (String) throws -> () -> Void
+    ) throws where Loop.Handler == WireGuardTunnel<Node, Backend.IO> {
+        let io: Backend.IO
         do {
-            let opened = try EpollPacketIO.openInterface(name: prepared.interface, port: port, mtu: mtu)
+            let opened = try Backend.openInterface(name: prepared.interface, port: port, mtu: mtu,
+                                                   offloads: prepared.options.offloads)
             io = opened.io
             if let reason = opened.ipv6Unavailable {
                 logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(reason)"])
@@ -184,19 +205,23 @@ enum NodeLauncher {
         }
         let undoHost = try hostSetup(prepared.interface)
         defer { undoHost() }
-        let daemon = NodeDaemon(role: role, node: node, io: io, interface: interface, join: join, logger: logger)
+        let listenPort = Backend.listenPort(of: io)
+        let daemon = NodeDaemon(role: role, node: node, io: io, listenPort: listenPort, interface: interface,
+                                join: join, logger: logger)
         defer { daemon.cleanUp() }
         logger.info("\(role.name) up", metadata: [
             "interface": "\(prepared.interface)",
-            "listen_port": .stringConvertible(Int(io.datagrams.localAddresses.first?.port ?? 0)),
+            "listen_port": .stringConvertible(Int(listenPort)),
             "public_key": "\(node.device.publicKey?.raw.base64 ?? "")", "portal": "\(prepared.portal)",
-            "crypto": "\(info.name)", "crypto_implementation": "\(info.implementation)", "io": "epoll",
+            "crypto": "\(info.name)", "crypto_implementation": "\(info.implementation)", "io": "\(Backend.name)",
+            "offloads": "\(io.offloads)",
         ])
         let refusal: String?
         do {
-            refusal = try daemon.run(portal: prepared.portal, token: prepared.token, uapiName: prepared.interface) {
-                SignalWatcher.stopOnTermination($0)
-            }
+            refusal = try daemon.run(
+                portal: prepared.portal, token: prepared.token, uapiName: prepared.interface,
+                makeLoop: makeLoop,
+                installStop: { SignalWatcher.stopOnTermination($0) })
         } catch {
             throw FZCtlError.invalidInput("\(role.name) stopped: \(error)")
         }

@@ -32,8 +32,10 @@ struct UpCommand: ParsableCommand {
     @Option(help: "Crypto backend: auto, sodium, swift, swift-avx2, ...")
     var crypto: String = "auto"
 
-    @Option(help: "Packet I/O backend: auto or epoll.")
+    @Option(help: "Packet I/O backend: auto, epoll or io-uring.")
     var io: String = "auto"
+
+    @OptionGroup var offloadOptions: OffloadOptions
 
     func run() throws {
         let context = try Runtime(global)
@@ -44,6 +46,7 @@ struct UpCommand: ParsableCommand {
         let name = try interfaceName()
         let testTimers = try TestTimerScale.fromEnvironment(Runtime.environment())
         try IOSelection.validate(io)
+        let offloads = try offloadOptions.resolve()
         // Everything that can be checked without side effects is, before the root check and before `auto`
         // logs its calibration: a mistake in the input is the one line on stderr, whoever runs it.
         let named = crypto == "auto" ? nil : try CryptoSelection.resolve(crypto)
@@ -53,13 +56,15 @@ struct UpCommand: ParsableCommand {
             throw FZCtlError.invalidInput("fzctl up needs root (CAP_NET_ADMIN) to create the TUN device \(name)")
         }
         let info = try named ?? CryptoSelection.resolve(crypto, logger: context.logger)
+        let ioKind = try IOSelection.resolve(io, logger: context.logger)
         if let testTimers {
             context.logger.warning("TEST ONLY: protocol timers shortened; never set this outside tests", metadata: [
                 "variable": "\(TestTimerScale.variable)",
                 "rekey_after_seconds": .stringConvertible(testTimers.rekeyAfterSeconds)])
         }
-        try runInterface(info.backend, info: info, file: file, peers: peers, name: name, testTimers: testTimers,
-                         logger: context.logger)
+        let options = InterfaceOptions(io: ioKind, offloads: offloads)
+        try runInterface(info.backend, info: info, file: file, peers: peers, name: name, options: options,
+                         testTimers: testTimers, logger: context.logger)
     }
 
     func loadConfig() throws -> WireGuardConfigFile {
@@ -138,10 +143,12 @@ struct UpCommand: ParsableCommand {
         }
     }
 
-    /// Opens the TUN device and the UDP sockets (see `EpollPacketIO.openInterface`); buffers fit the MTU.
-    func openIO(name: String, port: UInt16?, mtu: Int, logger: Logger) throws -> EpollPacketIO {
+    /// Opens the TUN device and the UDP sockets of `Backend`; buffers fit the MTU (or offloaded trains).
+    func openIO<Backend: InterfaceBackend>(
+        _ backend: Backend.Type, name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads, logger: Logger
+    ) throws -> Backend.IO {
         do {
-            let opened = try EpollPacketIO.openInterface(name: name, port: port, mtu: mtu)
+            let opened = try Backend.openInterface(name: name, port: port, mtu: mtu, offloads: offloads)
             if let reason = opened.ipv6Unavailable {
                 logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(reason)"])
             }
@@ -154,11 +161,28 @@ struct UpCommand: ParsableCommand {
     /// Everything from here on is specialized for one crypto backend.
     func runInterface<B: CryptoBackend>(
         _ backend: B.Type, info: CryptoBackendInfo, file: WireGuardConfigFile,
-        peers: [WireGuardPeerConfiguration], name: String, testTimers: TestTimerScale? = nil, logger: Logger
+        peers: [WireGuardPeerConfiguration], name: String, options: InterfaceOptions,
+        testTimers: TestTimerScale? = nil, logger: Logger
     ) throws {
+        switch options.io {
+        case .epoll:
+            try runInterface(B.self, on: EpollInterface.self, makeLoop: { try EpollEventLoop(io: $0, handler: $1) },
+                             info: info, file: file, peers: peers, name: name, offloads: options.offloads,
+                             testTimers: testTimers, logger: logger)
+        }
+    }
+
+    /// Everything from here on is specialized for one crypto backend and one packet I/O backend.
+    func runInterface<B: CryptoBackend, Backend: InterfaceBackend, Loop: PacketEventLoop>(
+        _ crypto: B.Type, on backend: Backend.Type,
+        makeLoop: (Backend.IO, WireGuardTunnel<WireGuardDevice<B>, Backend.IO>) throws -> Loop,
+        info: CryptoBackendInfo, file: WireGuardConfigFile,
+        peers: [WireGuardPeerConfiguration], name: String, offloads: PacketOffloads,
+        testTimers: TestTimerScale?, logger: Logger
+    ) throws where Loop.Handler == WireGuardTunnel<WireGuardDevice<B>, Backend.IO> {
         // The UAPI socket first: if another process serves this interface name (perhaps in another network
         // namespace), stop before creating anything. It accepts connections once the loop can answer them.
-        let wake = LockedBox<EpollLoopStopHandle?>(nil)
+        let wake = LockedBox<(any LoopSignal)?>(nil)
         let mailbox = ControlMailbox<UAPIRequest, String>(closedAnswer: UAPIServer.closedAnswer) {
             wake.value?.signal()
         }
@@ -174,8 +198,9 @@ struct UpCommand: ParsableCommand {
         }
 
         let mtu = file.interface.mtu ?? 1420
-        let io = try openIO(name: name, port: file.interface.listenPort, mtu: mtu, logger: logger)
-        let boundPort = io.datagrams.localAddresses.first?.port ?? 0
+        let io = try openIO(Backend.self, name: name, port: file.interface.listenPort, mtu: mtu, offloads: offloads,
+                            logger: logger)
+        let boundPort = Backend.listenPort(of: io)
         var protocolConfiguration = WireGuardConfiguration()
         // Padding stops at the MTU, as the paper and the kernel do: a full-size packet must not grow past it.
         protocolConfiguration.mtu = mtu
@@ -190,15 +215,10 @@ struct UpCommand: ParsableCommand {
             }
         }
 
-        let tunnel = WireGuardTunnel<WireGuardDevice<B>, EpollPacketIO>(
+        let tunnel = WireGuardTunnel<WireGuardDevice<B>, Backend.IO>(
             node: device, pool: io.pool, batchSize: 64, mailbox: mailbox,
             handler: { tunnel, request, time in tunnel.answerUAPI(request, now: time, listenPort: boundPort) })
-        let loop: EpollEventLoop<WireGuardTunnel<WireGuardDevice<B>, EpollPacketIO>>
-        do {
-            loop = try EpollEventLoop(io: io, handler: tunnel)
-        } catch {
-            throw FZCtlError.invalidInput("cannot start the event loop: \(error)")
-        }
+        let loop = try Self.startingLoop { try makeLoop(io, tunnel) }
         wake.value = loop.wakeHandle
 
         // Before any other thread exists, so SIGINT/SIGTERM reach only the watcher.
@@ -214,8 +234,8 @@ struct UpCommand: ParsableCommand {
         logger.info("interface up", metadata: [
             "interface": "\(name)", "listen_port": .stringConvertible(Int(boundPort)),
             "public_key": "\(device.publicKey?.raw.base64 ?? "")", "peers": .stringConvertible(peers.count),
-            "crypto": "\(info.name)", "crypto_implementation": "\(info.implementation)", "io": "epoll",
-            "uapi": "\(server.path)",
+            "crypto": "\(info.name)", "crypto_implementation": "\(info.implementation)", "io": "\(Backend.name)",
+            "offloads": "\(io.offloads)", "uapi": "\(server.path)",
         ])
         do {
             try loop.run()
@@ -232,6 +252,23 @@ struct UpCommand: ParsableCommand {
             "dropped": .stringConvertible(tunnel.counters.dropped),
         ])
     }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, which makes an event loop, and turns its failure into one line for the user.
+    static func startingLoop<Loop>(_ body: () throws -> Loop) throws -> Loop {
+        do {
+            return try body()
+        } catch {
+            throw FZCtlError.invalidInput("cannot start the event loop: \(error)")
+        }
+    }
+}
+
+/// The packet I/O choices of an interface: the backend and the offloads asked for.
+struct InterfaceOptions {
+    var io: IOBackendKind
+    var offloads: PacketOffloads
 }
 
 /// Addresses, MTU, link state and routes of the TUN device, set with iproute2 as wg-quick does.
@@ -273,7 +310,7 @@ enum InterfaceSetup {
 
 /// SIGINT and SIGTERM stop the event loop; the main thread then cleans up and exits 0.
 enum SignalWatcher {
-    static func stopOnTermination(_ stop: EpollLoopStopHandle) {
+    static func stopOnTermination(_ stop: any LoopSignal) {
         // Blocked in this thread and every thread started later, so only `sigwait` below sees them. The
         // `ip` subprocesses inherit the mask too; they are short-lived and never need these signals.
         // A signal ignored at startup (SIG_IGN is inherited, e.g. by background jobs) is discarded even
@@ -290,7 +327,7 @@ enum SignalWatcher {
             var set = watched
             var received: Int32 = 0
             sigwait(&set, &received)
-            stop.stop()
+            stop.signal()
             // A second signal means the operator does not want to wait for a clean stop.
             sigwait(&set, &received)
             _exit(128 + received)

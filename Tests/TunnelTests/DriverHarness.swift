@@ -41,11 +41,12 @@ final class DriverNode {
     var lastDirective: PacketLoopDirective = .wait(deadline: nil)
 
     init(seed: UInt8, endpoint: Endpoint, configuration: WireGuardConfiguration = WireGuardConfiguration(),
-         bufferCount: Int = 256, wallSeconds: Int64 = 1_800_000_000) {
+         bufferCount: Int = 256, bufferSize: Int = 2048, offloads: PacketOffloads = [],
+         wallSeconds: Int64 = 1_800_000_000) {
         let key = PrivateKey(raw: Key32((0..<32).map { UInt8(truncatingIfNeeded: Int($0) &* 13 &+ Int(seed)) })!)
         device = WireGuardDevice<SodiumBackend>(privateKey: key, configuration: configuration,
                                                 random: DriverRandom(state: UInt64(seed) &* 0x9E37_79B9 | 1))
-        io = MemoryPacketIO(bufferCount: bufferCount)
+        io = MemoryPacketIO(bufferCount: bufferCount, bufferSize: bufferSize, offloads: offloads)
         clock = ManualWallClock(unixSeconds: wallSeconds)
         tunnel = Node(node: device, pool: io.pool, batchSize: 64, wallClock: clock)
         self.endpoint = endpoint
@@ -73,11 +74,14 @@ final class DriverPair {
     let b: DriverNode
     var now = MonotonicInstant(nanoseconds: 1_000_000_000)
 
-    init(configuration: WireGuardConfiguration = WireGuardConfiguration(), bufferCount: Int = 256) {
+    init(configuration: WireGuardConfiguration = WireGuardConfiguration(), bufferCount: Int = 256,
+         bufferSize: Int = 2048, offloadsA: PacketOffloads = [], offloadsB: PacketOffloads = []) {
         a = DriverNode(seed: 1, endpoint: Endpoint(address: .v4(IPv4Address(192, 0, 2, 1)), port: 51820),
-                       configuration: configuration, bufferCount: bufferCount)
+                       configuration: configuration, bufferCount: bufferCount, bufferSize: bufferSize,
+                       offloads: offloadsA)
         b = DriverNode(seed: 2, endpoint: Endpoint(address: .v4(IPv4Address(192, 0, 2, 2)), port: 51820),
-                       configuration: configuration, bufferCount: bufferCount)
+                       configuration: configuration, bufferCount: bufferCount, bufferSize: bufferSize,
+                       offloads: offloadsB)
         try! a.device.addPeer(WireGuardPeerConfiguration(
             publicKey: b.publicKey, allowedIPs: [IPNetwork(.v4(IPv4Address(10, 0, 0, 2)), prefixLength: 32)!],
             endpoint: b.endpoint))
@@ -95,11 +99,12 @@ final class DriverPair {
             let fromA = a.takeSent()
             let fromB = b.takeSent()
             if fromA.isEmpty && fromB.isEmpty { break }
+            // A GSO train sent arrives as a GRO train, as the kernel would hand it over.
             for packet in fromA where packet.destination == b.endpoint {
-                b.io.datagrams.inject(packet.bytes, source: a.endpoint)
+                b.io.datagrams.inject(packet.bytes, source: a.endpoint, segmentSize: packet.segmentSize)
             }
             for packet in fromB where packet.destination == a.endpoint {
-                a.io.datagrams.inject(packet.bytes, source: b.endpoint)
+                a.io.datagrams.inject(packet.bytes, source: b.endpoint, segmentSize: packet.segmentSize)
             }
             crossed += fromA.count + fromB.count
             b.handle(.datagramsReadable, at: now)

@@ -11,11 +11,14 @@ public final class MemoryChannel: DatagramIO, TunIO {
         public var bytes: [UInt8]
         public var source: Endpoint?
         public var destination: Endpoint?
+        /// Size of each datagram of a GSO/GRO train, or 0 for one packet.
+        public var segmentSize: Int
 
-        public init(bytes: [UInt8], source: Endpoint? = nil, destination: Endpoint? = nil) {
+        public init(bytes: [UInt8], source: Endpoint? = nil, destination: Endpoint? = nil, segmentSize: Int = 0) {
             self.bytes = bytes
             self.source = source
             self.destination = destination
+            self.segmentSize = segmentSize
         }
     }
 
@@ -54,12 +57,12 @@ public final class MemoryChannel: DatagramIO, TunIO {
     }
 
     /// Queues a packet for the handler to receive.
-    public func inject(_ bytes: [UInt8], source: Endpoint? = nil, destination: Endpoint? = nil) {
+    public func inject(_ bytes: [UInt8], source: Endpoint? = nil, destination: Endpoint? = nil, segmentSize: Int = 0) {
         if pendingHead == pending.count {
             pending.removeAll(keepingCapacity: true)
             pendingHead = 0
         }
-        pending.append(Packet(bytes: bytes, source: source, destination: destination))
+        pending.append(Packet(bytes: bytes, source: source, destination: destination, segmentSize: segmentSize))
     }
 
     /// Packets injected and not yet received.
@@ -92,7 +95,8 @@ public final class MemoryChannel: DatagramIO, TunIO {
             let start = pool.address(of: buffer) + pool.headroom
             packet.bytes.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             batch.append(PacketDescriptor(buffer: buffer, offset: pool.headroom, length: packet.bytes.count,
-                                          source: packet.source, destination: packet.destination))
+                                          segmentSize: packet.segmentSize, source: packet.source,
+                                          destination: packet.destination))
             appended += 1
         }
         receivedCount += appended
@@ -110,7 +114,7 @@ public final class MemoryChannel: DatagramIO, TunIO {
             if recordsSent {
                 let descriptor = batch[index]
                 sent.append(Packet(bytes: Array(batch.bytes(at: index)), source: descriptor.source,
-                                   destination: descriptor.destination))
+                                   destination: descriptor.destination, segmentSize: descriptor.segmentSize))
             }
             result.sent += 1
             if holdsSentBuffers, let taken = batch.take(at: index) {

@@ -10,10 +10,14 @@ public final class MemoryPacketIO: PacketIO {
     public let pool: PacketBufferPool
     public let datagrams: MemoryChannel
     public let tun: MemoryChannel?
+    /// The offloads the driver should assume: with ``PacketOffloads/tunOffload`` TUN packets carry a virtio-net
+    /// header both ways; datagram entries carry `segmentSize` as tests inject them and as the driver sends them.
+    public var offloads: PacketOffloads
 
     /// A backend over a new pool of `bufferCount` buffers of `bufferSize` bytes (64 bytes of headroom and
     /// tailroom, as the epoll backend leaves for the WireGuard header, padding and tag).
-    public init(bufferCount: Int = 256, bufferSize: Int = 2048, withTun: Bool = true) {
+    public init(bufferCount: Int = 256, bufferSize: Int = 2048, withTun: Bool = true, offloads: PacketOffloads = []) {
+        self.offloads = offloads
         pool = PacketBufferPool(bufferCount: bufferCount, bufferSize: bufferSize, headroom: 64, tailroom: 64)
         datagrams = MemoryChannel(pool: pool)
         tun = withTun ? MemoryChannel(pool: pool) : nil

@@ -4,7 +4,7 @@
 /// turns what happened into ``PacketIOEvents`` and calls the handler, which moves packets through the backend's
 /// channels. Code above the backends is generic over this role, and picks the concrete loop with a `switch` at
 /// startup so the packet path is specialized for it.
-public protocol PacketEventLoop: AnyObject {
+public protocol PacketEventLoop<Handler>: AnyObject {
     /// The core the loop calls.
     associatedtype Handler: PacketIOHandler
     /// Stops or wakes this loop.

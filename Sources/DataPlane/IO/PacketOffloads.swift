@@ -20,6 +20,14 @@ public struct PacketOffloads: OptionSet, Sendable, Hashable, CustomStringConvert
     /// TUN virtio-net header with checksum, TSO and (where the kernel has it) USO offloads.
     public static let tunOffload = PacketOffloads(rawValue: 1 << 2)
 
+    /// Bytes per pool buffer a backend needs with ``udpGRO`` or ``tunOffload``: a 64 KiB datagram train or TUN
+    /// super-packet plus its virtio-net header, the pool's 32-byte margins and room for a receive header.
+    public static let superPacketBufferSize = 68 * 1024
+
+    /// Buffers in a pool of ``superPacketBufferSize`` buffers: fewer than for plain packets, as each holds a
+    /// whole train (about 34 MiB in all).
+    public static let superPacketBufferCount = 512
+
     /// Every offload.
     public static let all: PacketOffloads = [.udpGSO, .udpGRO, .tunOffload]
 

@@ -17,6 +17,12 @@ public final class EpollDatagramSockets: DatagramIO {
     private let sockets: [UDPSocket]
     private let vector: MessageVector
     private var nextSocket = 0
+    /// Whether runs of equal datagrams may go out as one `UDP_SEGMENT` send. Asked for at startup and turned off
+    /// for good when the kernel refuses a segmented send with `EIO` (a device without checksum offload), as
+    /// wireguard-go does: the tunnel then sends every datagram on its own.
+    public private(set) var sendsTrains: Bool
+    /// Whether every socket receives `UDP_GRO` trains.
+    public let receivesTrains: Bool
 
     /// Opens and binds one socket per address in `addresses` (at most one IPv4 and one IPv6).
     ///
@@ -24,12 +30,17 @@ public final class EpollDatagramSockets: DatagramIO {
     ///   - batchSize: The most datagrams one `recvmmsg` or `sendmmsg` moves.
     ///   - receiveBufferBytes: `SO_RCVBUF` for each socket, or `nil` for the system default.
     ///   - sendBufferBytes: `SO_SNDBUF` for each socket, or `nil` for the system default.
+    ///   - gso: whether to send runs of equal datagrams as one segmented send (when the kernel can).
+    ///   - gro: whether to receive datagram trains (when the kernel can); the pool's buffers must then hold
+    ///     64 KiB.
     public init(
         binding addresses: [Endpoint],
         pool: PacketBufferPool,
         batchSize: Int = 64,
         receiveBufferBytes: Int? = nil,
-        sendBufferBytes: Int? = nil
+        sendBufferBytes: Int? = nil,
+        gso: Bool = false,
+        gro: Bool = false
     ) throws(EpollIOError) {
         guard !addresses.isEmpty else { throw .noUDPAddress }
         precondition(batchSize > 0 && batchSize <= 1024, "batchSize out of range (1...1024)")
@@ -40,10 +51,13 @@ public final class EpollDatagramSockets: DatagramIO {
             }
             opened.append(
                 try UDPSocket(
-                    binding: address, receiveBufferBytes: receiveBufferBytes, sendBufferBytes: sendBufferBytes))
+                    binding: address, receiveBufferBytes: receiveBufferBytes, sendBufferBytes: sendBufferBytes,
+                    gro: gro))
         }
         self.pool = pool
         sockets = opened
+        sendsTrains = gso && Self.kernelSendsTrains(opened[0].fileDescriptor)
+        receivesTrains = gro && opened.allSatisfy(\.receivesTrains)
         vector = MessageVector(capacity: batchSize)
     }
 
@@ -175,10 +189,22 @@ public final class EpollDatagramSockets: DatagramIO {
                 result.dropped += count - start
                 return
             }
+            // A segmented send the device cannot do: no more of them (the tunnel reads `sendsTrains`).
+            if code == EIO && vector.headers[start].msg_hdr.msg_controllen > 0 && sendsTrains {
+                sendsTrains = false
+            }
             // This one datagram was refused (unreachable, too large, ...): drop it and go on with the next.
             result.dropped += 1
             start += 1
         }
+    }
+
+    /// Whether the kernel accepts `UDP_SEGMENT` (setting it as a socket option tests that without sending).
+    static func kernelSendsTrains(_ fd: Int32) -> Bool {
+        let accepted = UDPSocket.trySetOption(fd, UDPSocket.udpLevel, UDPSocket.segmentOption, 1200)
+        // 0 again: a socket-wide segment size would split every datagram; the tunnel asks per send instead.
+        _ = UDPSocket.trySetOption(fd, UDPSocket.udpLevel, UDPSocket.segmentOption, 0)
+        return accepted
     }
 
     /// The local address from a packet-info message, or `fallback` when there was none.

@@ -1,21 +1,29 @@
 import DataPlane
 
 extension EpollPacketIO {
+    /// Socket buffer bytes for an interface: room for bursts at several Gbit/s.
+    public static let socketBufferBytes = 7 << 20
+
     /// Opens a WireGuard interface's TUN device and its UDP sockets: IPv4 and IPv6 on the same port (a random
     /// one from 49152-65535 when `port` is nil, as wireguard-go picks), IPv4 alone on a host without IPv6.
-    /// Buffers fit `mtu` plus WireGuard's header, padding and tag.
+    /// Buffers fit `mtu` plus WireGuard's header, padding and tag, or 64 KiB trains when GRO or TUN offloads are
+    /// asked for; socket buffers are 7 MiB (forced past the sysctl limits when root), as wireguard-go sets them.
     ///
     /// - Returns: the backend, and why IPv6 could not be used when it is serving IPv4 alone (to log).
     public static func openInterface(
-        name: String, port: UInt16?, mtu: Int
+        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads = []
     ) throws(EpollIOError) -> (io: EpollPacketIO, ipv6Unavailable: EpollIOError?) {
         // Room for the largest packet plus WireGuard's header, padding and tag, and the pool's margins.
-        let bufferSize = max(2048, (mtu + 64 + 64 + 63) / 64 * 64)
+        let large = !offloads.isDisjoint(with: [.udpGRO, .tunOffload])
+        let bufferSize = large ? PacketOffloads.superPacketBufferSize : max(2048, (mtu + 64 + 64 + 63) / 64 * 64)
+        let bufferCount = large ? PacketOffloads.superPacketBufferCount : 1024
         func open(_ port: UInt16, ipv6: Bool) throws(EpollIOError) -> EpollPacketIO {
             var addresses = [Endpoint(address: .v4(IPv4Address(0, 0, 0, 0)), port: port)]
             if ipv6 { addresses.append(Endpoint(address: .v6(IPv6Address(high: 0, low: 0)), port: port)) }
-            return try EpollPacketIO(configuration: .init(udpAddresses: addresses, tunName: name,
-                                                          bufferSize: bufferSize))
+            return try EpollPacketIO(configuration: .init(
+                udpAddresses: addresses, tunName: name, bufferCount: bufferCount, bufferSize: bufferSize,
+                socketReceiveBufferBytes: socketBufferBytes, socketSendBufferBytes: socketBufferBytes,
+                offloads: offloads))
         }
         var lastError: EpollIOError?
         for attempt in 0..<16 {

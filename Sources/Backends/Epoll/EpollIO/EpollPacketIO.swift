@@ -25,6 +25,9 @@ public final class EpollPacketIO: PacketIO {
         public var socketReceiveBufferBytes: Int?
         /// `SO_SNDBUF` for the UDP sockets, or `nil` for the system default.
         public var socketSendBufferBytes: Int?
+        /// Offloads to use where the kernel has them (see ``EpollPacketIO/offloads`` for what is in effect).
+        /// GRO and TUN offloads need buffers of ``PacketOffloads/superPacketBufferSize`` bytes.
+        public var offloads: PacketOffloads
 
         /// A configuration with 1024 buffers of 2048 bytes, 32 bytes of headroom and tailroom, and batches of 64.
         public init(
@@ -36,7 +39,8 @@ public final class EpollPacketIO: PacketIO {
             tailroom: Int = 32,
             batchSize: Int = 64,
             socketReceiveBufferBytes: Int? = nil,
-            socketSendBufferBytes: Int? = nil
+            socketSendBufferBytes: Int? = nil,
+            offloads: PacketOffloads = []
         ) {
             self.udpAddresses = udpAddresses
             self.tunName = tunName
@@ -47,6 +51,7 @@ public final class EpollPacketIO: PacketIO {
             self.batchSize = batchSize
             self.socketReceiveBufferBytes = socketReceiveBufferBytes
             self.socketSendBufferBytes = socketSendBufferBytes
+            self.offloads = offloads
         }
     }
 
@@ -66,8 +71,22 @@ public final class EpollPacketIO: PacketIO {
         datagrams = try EpollDatagramSockets(
             binding: configuration.udpAddresses, pool: pool, batchSize: configuration.batchSize,
             receiveBufferBytes: configuration.socketReceiveBufferBytes,
-            sendBufferBytes: configuration.socketSendBufferBytes)
-        tun = try configuration.tunName.map { name throws(EpollIOError) in try EpollTunDevice(name: name, pool: pool) }
+            sendBufferBytes: configuration.socketSendBufferBytes,
+            gso: configuration.offloads.contains(.udpGSO), gro: configuration.offloads.contains(.udpGRO))
+        let offloadTun = configuration.offloads.contains(.tunOffload)
+        tun = try configuration.tunName.map { name throws(EpollIOError) in
+            try EpollTunDevice(name: name, pool: pool, offload: offloadTun)
+        }
+    }
+
+    /// The offloads in effect: asked for in the configuration and accepted by the kernel. GSO can drop out
+    /// while running (a device that refuses segmented sends).
+    public var offloads: PacketOffloads {
+        var result: PacketOffloads = []
+        if datagrams.sendsTrains { result.insert(.udpGSO) }
+        if datagrams.receivesTrains { result.insert(.udpGRO) }
+        if tun?.hasVirtioHeader == true { result.insert(.tunOffload) }
+        return result
     }
 
     /// A batch of up to `capacity` packets (default: the datagram batch size) on this backend's pool.
