@@ -77,12 +77,11 @@ enum EpollBenchBackend: BenchIOBackend {
 
     static func start(_ setup: IOBenchSetup) throws -> any BenchLoopRunning {
         let batchSize = 64
-        // When EpollPacketIO.Configuration gains `offloads`, pass `setup.offloads` here.
         let configuration = EpollPacketIO.Configuration(
             udpAddresses: [Endpoint(address: .v4(IPv4Address(127, 0, 0, 1)), port: 0)],
             bufferCount: setup.bufferCount, bufferSize: setup.bufferSize, batchSize: batchSize,
             socketReceiveBufferBytes: IOBenchSetup.socketBufferBytes,
-            socketSendBufferBytes: IOBenchSetup.socketBufferBytes)
+            socketSendBufferBytes: IOBenchSetup.socketBufferBytes, offloads: setup.offloads)
         let io = try EpollPacketIO(configuration: configuration)
         let port = io.datagrams.localAddresses[0].port
         let used = try BenchIOBackends.prepare(

@@ -184,7 +184,7 @@ struct IOBenchSetup: Sendable {
     let counters: IOBenchCounters
 
     /// Bytes per pool buffer: a whole GRO train (64 KiB) with room around it, or one datagram.
-    var bufferSize: Int { offloads.contains(.udpGRO) ? 65_536 + 1024 : 2048 }
+    var bufferSize: Int { offloads.contains(.udpGRO) ? PacketOffloads.superPacketBufferSize : 2048 }
     /// Buffers in the pool: a few batches' worth; trains are large.
     var bufferCount: Int { offloads.contains(.udpGRO) ? 512 : 1024 }
     /// `SO_RCVBUF` / `SO_SNDBUF` asked for the backend's socket.
