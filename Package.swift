@@ -116,11 +116,12 @@ let package = Package(
             ]
         ),
         .target(name: "LogHandlers", dependencies: ["Locks", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "BarChart"),
         .executableTarget(
             name: "fzctl",
             dependencies: [
-                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "Tunnel", "WireGuardConfig", "HostSetup",
-                "PortalClient", "ControlProtocol", "NodeAgent", "Portal", "PortalService",
+                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "CFZEpoll", "Tunnel", "WireGuardConfig", "HostSetup",
+                "PortalClient", "ControlProtocol", "NodeAgent", "Portal", "PortalService", "BarChart",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -132,7 +133,7 @@ let package = Package(
             name: "LogHandlersTests",
             dependencies: ["LogHandlers", "Locks", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "FzctlTests", dependencies: ["fzctl", "PortalServer", "Locks"]),
+        .testTarget(name: "FzctlTests", dependencies: ["fzctl", "PortalServer", "Locks", "BarChart"]),
         .testTarget(
             name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig", "MemoryIO", "DataPlane", "Crypto", "Locks"]
         ),

@@ -10,10 +10,23 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark backends on this host.",
-        subcommands: [CryptoBenchCommand.self, TunnelBenchCommand.self]
+        subcommands: [CryptoBenchCommand.self, IOBenchCommand.self, TunnelBenchCommand.self]
     )
 
-    /// `--format` of both benchmarks: table or json.
+    /// A comma-separated list of whole numbers in `range`, e.g. `--sizes 64,1420`.
+    static func parseList(_ text: String, option: String, range: ClosedRange<Int>) throws(FZCtlError) -> [Int] {
+        var result: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let value = Int(String(part).trimmingCharacters(in: " ")), range.contains(value) else {
+                throw .invalidInput("\(option) '\(DisplayText.echo(text))': '\(DisplayText.echo(part))' "
+                    + "is not a size in bytes between \(range.lowerBound) and \(range.upperBound)")
+            }
+            result.append(value)
+        }
+        return result
+    }
+
+    /// `--format` of every benchmark: table or json.
     static func validateFormat(_ format: String) throws(FZCtlError) {
         guard format == "table" || format == "json" else {
             throw .invalidInput("--format '\(DisplayText.echo(format))' is not an output format; use table or json")
@@ -71,45 +84,49 @@ struct CryptoBenchCommand: ParsableCommand {
     }
 
     func parseSizes(_ text: String) throws -> [Int] {
-        var result: [Int] = []
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let value = Int(String(part).trimmingCharacters(in: " ")), (0...1 << 20).contains(value) else {
-                throw FZCtlError.invalidInput("--sizes '\(DisplayText.echo(text))': '\(DisplayText.echo(part))' "
-                    + "is not a size in bytes between 0 and 1048576")
-            }
-            result.append(value)
-        }
-        return result
+        try BenchCommand.parseList(text, option: "--sizes", range: 0...1 << 20)
     }
 }
 
-/// `fzctl bench tunnel`: throughput through real tunnels in network namespaces, against wireguard-go.
+/// `fzctl bench tunnel`: throughput and CPU cost through real tunnels in network namespaces, against wireguard-go.
 struct TunnelBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tunnel",
-        abstract: "TCP/UDP throughput (iperf3) through fzctl<->fzctl, fzctl<->wireguard-go and "
-            + "wireguard-go<->wireguard-go tunnels in network namespaces, in one run (needs root)."
+        abstract: "TCP/UDP throughput (iperf3) and CPU per gigabit through fzctl<->fzctl (every --io x --crypto, "
+            + "with and without offloads), fzctl<->wireguard-go and wireguard-go<->wireguard-go tunnels in network "
+            + "namespaces, in one run (needs root)."
     )
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Crypto backend for the fzctl sides: auto, sodium, swift, ...")
+    @Option(help: "Crypto backends for the fzctl sides, comma-separated: auto, sodium, swift, ...")
     var crypto: String = "auto"
 
-    @Option(help: "Packet I/O backend for the fzctl sides.")
-    var io: String = "epoll"
+    @Option(help: "Packet I/O backends for the fzctl sides: all (every usable one) or a comma-separated list.")
+    var io: String = "all"
+
+    @Option(name: .customLong("offload-modes"),
+            help: "Comma-separated: off (fzctl up --offloads none), on (--offloads all).")
+    var offloadModes: String = "off,on"
 
     @Option(help: "Comma-separated pairs: fzctl-fzctl, fzctl-wireguard-go, wireguard-go-wireguard-go.")
     var pairs: String = "fzctl-fzctl,fzctl-wireguard-go,wireguard-go-wireguard-go"
 
     @Option(help: "Comma-separated tests: tcp, udp.")
-    var tests: String = "tcp"
+    var tests: String = "tcp,udp"
 
-    @Option(help: "Seconds per iperf3 test.")
+    @Option(help: "Seconds per TCP test; each UDP search probe runs min(this, 2) seconds.")
     var seconds: Int = 5
+
+    @Option(name: .customLong("udp-search"),
+            help: "on: find the highest UDP rate with under 1% loss (at most 7 probes); off: one probe at 0.5 Gbit/s.")
+    var udpSearch: String = "on"
 
     @Option(help: "Output: table or json (one array on stdout, nothing else).")
     var format: String = "table"
+
+    @Option(help: "Also write the table as an SVG bar chart to this file.")
+    var chart: String?
 
     func run() throws {
         let context = try Runtime(global)
@@ -121,9 +138,17 @@ struct TunnelBenchCommand: ParsableCommand {
         for test in testList where test != "tcp" && test != "udp" {
             throw FZCtlError.invalidInput("--tests: '\(DisplayText.echo(test))' is not a test; use tcp or udp")
         }
+        guard udpSearch == "on" || udpSearch == "off" else {
+            throw FZCtlError.invalidInput("--udp-search '\(DisplayText.echo(udpSearch))': use on or off")
+        }
         let pairList = try TunnelBenchmark.parsePairs(pairs)
-        try IOSelection.validate(io)
-        let cryptoName = try CryptoSelection.resolve(crypto, logger: context.logger).name
+        let ioList = try tunnelIOBackends()
+        let offloadList = try BenchCommand.parseOffloadModes(offloadModes)
+        var cryptoList: [String] = []
+        for name in crypto.split(separator: ",", omittingEmptySubsequences: false) {
+            let resolved = try CryptoSelection.resolve(String(name), logger: context.logger).name
+            if !cryptoList.contains(resolved) { cryptoList.append(resolved) }
+        }
         guard geteuid() == 0 else {
             throw FZCtlError.invalidInput("bench tunnel needs root: it creates network namespaces and TUN devices")
         }
@@ -132,21 +157,54 @@ struct TunnelBenchCommand: ParsableCommand {
         }
         let fzctlPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
-        let bench = TunnelBenchmark(fzctlPath: fzctlPath, crypto: cryptoName, io: io, seconds: seconds,
-                                    tests: testList)
-        var results: [TunnelBenchmark.Result] = []
-        for pair in pairList {
-            context.logger.info("measuring tunnel pair", metadata: ["pair": "\(pair.name)"])
-            do {
-                results += try bench.run(pair)
-            } catch {
-                throw FZCtlError.invalidInput("pair \(pair.name): \(error)")
+        var variants: [TunnelBenchmark.Variant] = []
+        for io in ioList {
+            for crypto in cryptoList {
+                for offload in offloadList { variants.append(.init(io: io, crypto: crypto, offload: offload)) }
             }
+        }
+        let search = UDPSearch(enabled: udpSearch == "on", probeSeconds: min(seconds, 2))
+        let bench = TunnelBenchmark(fzctlPath: fzctlPath, variants: variants, seconds: seconds, tests: testList,
+                                    udpSearch: search)
+        var results: [TunnelBenchmark.Result] = []
+        for (pair, variant) in bench.plan(pairList) {
+            context.logger.info("measuring tunnel pair", metadata: [
+                "pair": "\(pair.name)", "io": "\(variant?.io ?? "-")", "crypto": "\(variant?.crypto ?? "-")",
+                "offload": "\(variant.map { "\($0.offload)" } ?? "-")",
+            ])
+            let rows = bench.run(pair, variant: variant)
+            for row in rows {
+                if let error = row.error {
+                    context.logger.error("tunnel benchmark row failed", metadata: ["row": "\(row.label)",
+                                                                                   "error": "\(error)"])
+                }
+            }
+            results += rows
         }
         if format == "json" {
             FileOutput.standardOutput(TunnelBenchmark.json(results) + "\n")
         } else {
-            FileOutput.standardOutput(TunnelBenchmark.table(results))
+            FileOutput.standardOutput(TunnelBenchmark.table(results, udpSearch: search.enabled))
         }
+        if let chart {
+            do {
+                try TunnelBenchmark.chart(results).svg().write(toFile: chart, atomically: true, encoding: .utf8)
+            } catch {
+                throw FZCtlError.invalidInput("--chart: could not write '\(DisplayText.echo(chart))': \(error)")
+            }
+            context.logger.info("wrote the bar chart", metadata: ["file": "\(chart)"])
+        }
+        let failed = results.filter { $0.error != nil }
+        if !failed.isEmpty {
+            throw FZCtlError.invalidInput("\(failed.count) of \(results.count) rows could not be measured (see error)")
+        }
+    }
+
+    /// `--io`: `all` is every backend the bench knows that probes usable; `auto` is kept for old command lines.
+    func tunnelIOBackends() throws(FZCtlError) -> [String] {
+        if io == "auto" { return ["auto"] }
+        let backends = try BenchIOBackends.select(io)
+        if io == "all" { return backends.filter { $0.probe().isUsable }.map { $0.name } }
+        return backends.map { $0.name }
     }
 }

@@ -57,7 +57,7 @@ enum BadInputFiles {
     static let commandLine: [Case] = [
         Case(arguments: [], status: 64, names: "fzctl needs a command"),
         Case(arguments: ["nosuch"], status: 64, names: "'nosuch'"),
-        Case(arguments: ["bench"], status: 64, names: "fzctl bench needs a command: crypto, tunnel"),
+        Case(arguments: ["bench"], status: 64, names: "fzctl bench needs a command: crypto, io, tunnel"),
         Case(arguments: ["bench", "nosuch"], status: 64, names: "'nosuch'"),
         Case(arguments: ["backends", "extra"], status: 64, names: "'extra'"),
         Case(arguments: ["backends", "--log-format", "xml"], status: 1, names: "--log-format 'xml'"),
@@ -110,6 +110,20 @@ enum BadInputFiles {
         Case(arguments: ["bench", "tunnel", "--io", "io_uring"], status: 2, names: "unknown I/O backend 'io_uring'"),
         Case(arguments: ["bench", "tunnel", "--crypto", "nope"], status: 2, names: "unknown crypto backend 'nope'"),
         Case(arguments: ["bench", "tunnel", "--log-format", "xml"], status: 1, names: "--log-format 'xml'"),
+        Case(arguments: ["bench", "tunnel", "--io", "epoll,nope"], status: 2, names: "unknown I/O backend 'nope'"),
+        Case(arguments: ["bench", "tunnel", "--offload-modes", "maybe"], status: 1, names: "'maybe'"),
+        Case(arguments: ["bench", "tunnel", "--udp-search", "fast"], status: 1, names: "--udp-search 'fast'"),
+        Case(arguments: ["bench", "tunnel", "--crypto", "swift,nope"], status: 2,
+             names: "unknown crypto backend 'nope'"),
+        Case(arguments: ["bench", "io", "--seconds", "0"], status: 1, names: "--seconds must be between 0.1 and 600"),
+        Case(arguments: ["bench", "io", "--seconds", "nan"], status: 1, names: "--seconds must be between"),
+        Case(arguments: ["bench", "io", "--seconds", "x"], status: 64, names: "'x'"),
+        Case(arguments: ["bench", "io", "--sizes", "0"], status: 1, names: "between 1 and 65507"),
+        Case(arguments: ["bench", "io", "--sizes", "64,,1420"], status: 1, names: "--sizes '64,,1420'"),
+        Case(arguments: ["bench", "io", "--modes", "send"], status: 1, names: "--modes: 'send' is not a mode"),
+        Case(arguments: ["bench", "io", "--offload-modes", "on,"], status: 1, names: "--offload-modes: ''"),
+        Case(arguments: ["bench", "io", "--io", "io_uring"], status: 2, names: "unknown I/O backend 'io_uring'"),
+        Case(arguments: ["bench", "io", "--format", "csv"], status: 1, names: "--format 'csv'"),
     ]
 
     static var upCases: [Case] {

@@ -39,19 +39,43 @@ struct InteropTests {
         #expect(result.stdout.contains("PASS"), "\(result.stdout)")
     }
 
-    @Test("bench tunnel measures all three pairs in one run and prints the documented JSON")
+    /// fzctl<->fzctl with offloads off and on and the wireguard-go reference, TCP and UDP, in one run.
+    @Test("bench tunnel measures every row it plans, prints the documented JSON and writes the chart")
     func benchTunnelJSON() throws {
-        let result = try FzctlRunner.fzctl(["bench", "tunnel", "--seconds", "1", "--format", "json", "--log", "warn"])
+        let chart = NSTemporaryDirectory() + "fz-bench-chart-\(getpid()).svg"
+        defer { try? FileManager.default.removeItem(atPath: chart) }
+        let result = try FzctlRunner.fzctl([
+            "bench", "tunnel", "--pairs", "fzctl-fzctl,wireguard-go-wireguard-go", "--io", "epoll", "--crypto", "swift",
+            "--seconds", "1", "--udp-search", "off", "--format", "json", "--chart", chart, "--log", "warn",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
         let array = try #require(parsed as? [[String: Any]])
-        #expect(Set(array.compactMap { $0["pair"] as? String })
-            == ["fzctl<->fzctl", "fzctl<->wireguard-go", "wireguard-go<->wireguard-go"])
+        // fzctl<->fzctl twice (offloads off and on) and the reference once, each TCP and UDP.
+        #expect(array.count == 6)
+        #expect(Set(array.compactMap { $0["pair"] as? String }) == ["fzctl<->fzctl", "wireguard-go<->wireguard-go"])
+        #expect(Set(array.compactMap { $0["offload"] as? Bool }) == [false, true])
         for object in array {
-            #expect(Set(object.keys) == ["pair", "io", "crypto", "test", "gbit_per_s"])
-            #expect(object["test"] as? String == "tcp")
+            if let error = object["error"] as? String {
+                Issue.record("row \(object["pair"] ?? "?") \(object["test"] ?? "?") failed: \(error)")
+                continue
+            }
+            #expect(Set(object.keys) == ["pair", "io", "crypto", "offload", "test", "gbit_per_s", "udp_loss_percent",
+                                         "offered_gbit_per_s", "cpu_s_per_gbit"], "\(object)")
             let rate = try #require(object["gbit_per_s"] as? Double)
             #expect(rate > 0.01, "\(object)")
+            let cpu = try #require(object["cpu_s_per_gbit"] as? Double)
+            #expect(cpu > 0, "\(object)")
+            if object["test"] as? String == "udp" {
+                #expect(object["udp_loss_percent"] is Double && object["offered_gbit_per_s"] as? Double == 0.5)
+            } else {
+                #expect(object["udp_loss_percent"] is NSNull)
+            }
         }
+        let svg = try String(contentsOfFile: chart, encoding: .utf8)
+        let bars = svg.components(separatedBy: "class=\"bar\"").count - 1
+            + svg.components(separatedBy: "class=\"bar reference\"").count - 1
+        #expect(bars == 6)
+        #expect(svg.contains("class=\"bar reference\""))
     }
 }

@@ -1,0 +1,104 @@
+import DataPlane
+import EpollIO
+import Glibc
+
+/// One packet I/O backend as `fzctl bench io` drives it. Adding a backend to the bench is one conforming type
+/// and one entry in ``BenchIOBackends/all``.
+protocol BenchIOBackend: Sendable {
+    /// The `--io` name.
+    static var name: String { get }
+    /// Whether the backend runs here and which offloads the host supports for it.
+    static func probe() -> PacketIOProbe
+    /// Opens the backend on `127.0.0.1` (port 0) with `setup.offloads`, and runs an ``IOBenchHandler`` on it on
+    /// a loop thread of its own.
+    static func start(_ setup: IOBenchSetup) throws -> any BenchLoopRunning
+}
+
+/// A backend's loop thread while a row is measured.
+protocol BenchLoopRunning {
+    /// The UDP port the backend listens on.
+    var port: UInt16 { get }
+    /// What the backend had in effect, for the table (e.g. `gro,gso`).
+    var offloadsUsed: String { get }
+    /// Stops the loop, waits for its thread and returns what `run()` threw, if anything.
+    func stopAndJoin() -> (any Error)?
+}
+
+/// The backends `fzctl bench io` and `fzctl bench tunnel` know, in `--io all` order.
+enum BenchIOBackends {
+    /// Every backend of this build. (io_uring: add `IOUringBenchBackend.self` here.)
+    static let all: [any BenchIOBackend.Type] = [EpollBenchBackend.self]
+
+    /// The names in `--io all` order.
+    static var names: [String] { all.map { $0.name } }
+
+    /// `all`, or a comma-separated list of names.
+    static func select(_ text: String) throws(FZCtlError) -> [any BenchIOBackend.Type] {
+        if text == "all" { return all }
+        var chosen: [any BenchIOBackend.Type] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = String(item)
+            guard let backend = all.first(where: { $0.name == name }) else {
+                throw .unknownBackend(kind: "I/O", name: name, valid: ["all"] + names)
+            }
+            chosen.append(backend)
+        }
+        return chosen
+    }
+
+    /// Makes `setup.offloads` true on the backend's sockets where the backend has not done so itself: turns on
+    /// `UDP_GRO` (the backend then receives trains, which its receive path already reports with a segment
+    /// size). GSO needs nothing here: each send of an entry with a segment size carries its own `UDP_SEGMENT`.
+    /// Also raises the receive buffer past `rmem_max` where root allows, so a burst does not overflow it.
+    /// Returns the offloads in effect, as the table shows them.
+    static func prepare(
+        sockets: [Int32], wanted: PacketOffloads, inEffect: PacketOffloads
+    ) throws(IOBenchError) -> String {
+        for fd in sockets {
+            try? BenchSocket.set(fd, SOL_SOCKET, SO_RCVBUFFORCE, Int32(IOBenchSetup.socketBufferBytes),
+                                 name: "SO_RCVBUFFORCE")
+            if wanted.contains(.udpGRO) && !inEffect.contains(.udpGRO) {
+                try BenchSocket.set(fd, BenchSocket.solUDP, BenchSocket.udpGRO, 1, name: "UDP_GRO")
+            }
+        }
+        let added = wanted.subtracting(inEffect)
+        if wanted.isEmpty { return "none" }
+        return added.isEmpty ? "\(wanted)" : "\(wanted) (backend has \(inEffect); bench enabled \(added))"
+    }
+}
+
+/// The epoll backend in the bench: `EpollPacketIO` driven by an `EpollEventLoop` on an `EpollLoopThread`.
+enum EpollBenchBackend: BenchIOBackend {
+    static var name: String { "epoll" }
+
+    static func probe() -> PacketIOProbe {
+        PacketIOProbe(offloads: BenchSocket.probeOffloads(), details: ["recvmmsg/sendmmsg"])
+    }
+
+    static func start(_ setup: IOBenchSetup) throws -> any BenchLoopRunning {
+        let batchSize = 64
+        let configuration = EpollPacketIO.Configuration(
+            udpAddresses: [Endpoint(address: .v4(IPv4Address(127, 0, 0, 1)), port: 0)],
+            bufferCount: setup.bufferCount, bufferSize: setup.bufferSize, batchSize: batchSize,
+            socketReceiveBufferBytes: IOBenchSetup.socketBufferBytes,
+            socketSendBufferBytes: IOBenchSetup.socketBufferBytes, offloads: setup.offloads)
+        let io = try EpollPacketIO(configuration: configuration)
+        let port = io.datagrams.localAddresses[0].port
+        let used = try BenchIOBackends.prepare(
+            sockets: io.datagrams.fileDescriptors, wanted: setup.offloads, inEffect: io.offloads)
+        let handler = IOBenchHandler(io: io, setup: setup, batchSize: batchSize)
+        let thread = try EpollLoopThread.start(try EpollEventLoop(io: io, handler: handler))
+        return EpollBenchLoop(thread: thread, port: port, offloadsUsed: used)
+    }
+}
+
+/// An epoll loop thread running a bench row.
+struct EpollBenchLoop: BenchLoopRunning {
+    let thread: EpollLoopThread
+    let port: UInt16
+    let offloadsUsed: String
+
+    func stopAndJoin() -> (any Error)? {
+        thread.stopAndJoin()
+    }
+}

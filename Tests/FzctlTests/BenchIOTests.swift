@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+/// `fzctl bench io`: a short run measures every backend, mode, size and offload mode and prints the documented
+/// JSON with plausible figures.
+@Suite("bench io")
+struct BenchIOTests {
+    @Test("a 0.3 s run prints one JSON array with a measured row per backend, mode, size and offload mode")
+    func shortRunJSON() throws {
+        let result = try FzctlRunner.fzctl(["bench", "io", "--seconds", "0.3", "--format", "json", "--log", "warn"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+        let array = try #require(parsed as? [[String: Any]])
+        let backends = Set(array.compactMap { $0["io"] as? String })
+        #expect(backends.contains("epoll"))
+        // This host has UDP GRO and GSO (PLATFORM.md), so every backend gets its offload rows too.
+        #expect(array.count == backends.count * 2 * 2 * 2)
+        for object in array {
+            for key in ["io", "mode", "bytes", "offload", "mpps", "cpu_s_per_mpkt"] {
+                #expect(object[key] != nil, "\(key) missing in \(object)")
+            }
+            #expect(["receive", "forward"].contains(object["mode"] as? String ?? ""))
+            #expect([64, 1420].contains(object["bytes"] as? Int ?? -1))
+            let mpps = try #require(object["mpps"] as? Double)
+            let cpu = try #require(object["cpu_s_per_mpkt"] as? Double)
+            // A loop thread moves at least some thousands of packets a second, and each costs CPU time (a
+            // packet cannot cost more than the whole thread: at most 1 s of CPU per second).
+            #expect(mpps > 0.01, "\(object)")
+            #expect(cpu > 0 && cpu <= 1 / mpps * 1.05, "\(object)")
+        }
+    }
+
+    @Test("the table names the offloads each row used")
+    func tableNamesOffloads() throws {
+        let result = try FzctlRunner.fzctl(["bench", "io", "--seconds", "0.2", "--sizes", "1420", "--modes", "forward",
+                                            "--log", "warn"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("CPU s/Mpkt"))
+        #expect(result.stdout.contains("gro,gso") || result.stdout.contains("gso,gro"), "\(result.stdout)")
+        #expect(result.stdout.contains("none"))
+    }
+}
