@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "DataPlane", targets: ["DataPlane"]),
         .library(name: "Crypto", targets: ["Crypto"]),
         .library(name: "EpollIO", targets: ["EpollIO"]),
+        .library(name: "IOUringIO", targets: ["IOUringIO"]),
         .library(name: "MemoryIO", targets: ["MemoryIO"]),
         .library(name: "WireGuardConfig", targets: ["WireGuardConfig"]),
         .library(name: "ControlProtocol", targets: ["ControlProtocol"]),
@@ -57,6 +58,13 @@ let package = Package(
         ),
         .target(name: "CFZEpoll", path: "Sources/Backends/Epoll/CFZEpoll"),
         .target(name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll"], path: "Sources/Backends/Epoll/EpollIO"),
+        .target(
+            name: "CFZURing", path: "Sources/Backends/IOUring/CFZURing",
+            linkerSettings: [.linkedLibrary("uring", .when(platforms: [.linux]))]
+        ),
+        .target(
+            name: "IOUringIO", dependencies: ["DataPlane", "CFZURing"], path: "Sources/Backends/IOUring/IOUringIO"
+        ),
         .target(name: "MemoryIO", dependencies: ["DataPlane"], path: "Sources/Backends/Memory"),
         .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
         .target(name: "Locks"),
@@ -109,6 +117,7 @@ let package = Package(
         ),
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "Crypto"]),
         .testTarget(name: "EpollIOTests", dependencies: ["EpollIO", "DataPlane"]),
+        .testTarget(name: "PacketIOTests", dependencies: ["EpollIO", "IOUringIO", "DataPlane"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "DataPlane", "CryptoKernels"]),
         .testTarget(
             name: "LogHandlersTests",
