@@ -72,7 +72,7 @@ where Handler.IO == IOUringPacketIO {
         postMissing()
         ring.processCompletions()
         if pendingEvents.isEmpty && !ring.stopFired {
-            try ring.submitAndWait(nanoseconds: timeout.map(Self.nanoseconds) ?? -1)
+            try ring.submitAndWait(nanoseconds: timeout.map(loopNanoseconds) ?? -1)
         } else {
             try ring.submit()
         }
@@ -154,11 +154,11 @@ where Handler.IO == IOUringPacketIO {
         let tag = CompletionTag(.timeout, ring.timeoutGeneration).userData
         ring.timeoutArmed = ring.queue { cfz_uring_prep_timeout_abs($0, spec, tag) }
     }
+}
 
-    /// `duration` in nanoseconds, at least 0.
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = max(duration, .zero).components
-        return seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow
-            ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
+/// `duration` in nanoseconds, at least 0.
+private func loopNanoseconds(_ duration: Duration) -> Int64 {
+    let (seconds, attoseconds) = max(duration, .zero).components
+    return seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow
+        ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
 }

@@ -1,3 +1,4 @@
+import CFZURing
 import DataPlane
 import Glibc
 

@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <netinet/in.h>
 #include <time.h>
+#include <sys/eventfd.h>
 
 #ifdef __cplusplus
 extern "C" {
