@@ -40,8 +40,10 @@ protocol BackendIO: PacketIO {
     func reclaim()
     static func makeLoop<Handler: PacketIOHandler>(io: Self, handler: Handler) throws -> TestLoop
     where Handler.IO == Self
-    static func startThread<Handler: PacketIOHandler>(io: Self, handler: Handler) throws -> TestLoopThread
-    where Handler.IO == Self
+    /// Opens a backend on `addresses` and starts a thread running a loop with an ``EchoHandler`` on it that
+    /// never asks for a deadline; returns the thread and the bound addresses.
+    static func startEchoThread(_ addresses: [Endpoint], backend: Backend) throws
+        -> (thread: TestLoopThread, addresses: [Endpoint])
 }
 
 /// Sizes and options for ``BackendIO/open(_:backend:options:)``.
@@ -87,10 +89,14 @@ extension EpollPacketIO: BackendIO {
             wakeHandle: loop.wakeHandle)
     }
 
-    static func startThread<Handler: PacketIOHandler>(io: EpollPacketIO, handler: Handler) throws -> TestLoopThread
-    where Handler.IO == EpollPacketIO {
+    static func startEchoThread(_ addresses: [Endpoint], backend: Backend) throws
+        -> (thread: TestLoopThread, addresses: [Endpoint])
+    {
+        let io = try open(addresses, backend: backend, options: .init())
+        let bound = io.localAddresses
+        let handler = EchoHandler<EpollPacketIO>(pool: io.pool, delay: .seconds(3600), stopAfterEchoes: nil)
         let thread = try EpollLoopThread.start(try EpollEventLoop(io: io, handler: handler))
-        return TestLoopThread(stopAndJoin: { thread.stopAndJoin() })
+        return (TestLoopThread(stopAndJoin: { thread.stopAndJoin() }), bound)
     }
 }
 
@@ -116,9 +122,13 @@ extension IOUringPacketIO: BackendIO {
             wakeHandle: loop.wakeHandle)
     }
 
-    static func startThread<Handler: PacketIOHandler>(io: IOUringPacketIO, handler: Handler) throws -> TestLoopThread
-    where Handler.IO == IOUringPacketIO {
+    static func startEchoThread(_ addresses: [Endpoint], backend: Backend) throws
+        -> (thread: TestLoopThread, addresses: [Endpoint])
+    {
+        let io = try open(addresses, backend: backend, options: .init())
+        let bound = io.localAddresses
+        let handler = EchoHandler<IOUringPacketIO>(pool: io.pool, delay: .seconds(3600), stopAfterEchoes: nil)
         let thread = try IOUringLoopThread.start(try IOUringEventLoop(io: io, handler: handler))
-        return TestLoopThread(stopAndJoin: { thread.stopAndJoin() })
+        return (TestLoopThread(stopAndJoin: { thread.stopAndJoin() }), bound)
     }
 }

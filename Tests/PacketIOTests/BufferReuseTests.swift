@@ -7,10 +7,10 @@ struct BufferReuseTests {
     /// counts would drift or the pools would run dry.
     @Test(arguments: Backend.allCases)
     func manyRoundsUseOnlyThePoolsBuffers(_ backend: Backend) throws {
-        try manyRoundsUseOnlyThePoolsBuffers(backend.ioType, backend)
+        try manyRoundsUseOnlyThePoolsBuffersBody(backend.ioType, backend)
     }
 
-    func manyRoundsUseOnlyThePoolsBuffers<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
+    func manyRoundsUseOnlyThePoolsBuffersBody<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
         let options = TestIOOptions(bufferCount: 64)
         let sender = try IO.open([.ipv4Loopback(port: 0)], backend: backend, options: options)
         let receiver = try IO.open([.ipv4Loopback(port: 0)], backend: backend, options: options)
@@ -45,10 +45,10 @@ struct BufferReuseTests {
 
     @Test(arguments: Backend.allCases)
     func emptyPoolReceivesNothingAndLosesNothing(_ backend: Backend) throws {
-        try emptyPoolReceivesNothingAndLosesNothing(backend.ioType, backend)
+        try emptyPoolReceivesNothingAndLosesNothingBody(backend.ioType, backend)
     }
 
-    func emptyPoolReceivesNothingAndLosesNothing<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
+    func emptyPoolReceivesNothingAndLosesNothingBody<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
         let receiver = try IO.open([.ipv4Loopback(port: 0)], backend: backend, options: .init(bufferCount: 4))
         let sender = try IO.open([.ipv4Loopback(port: 0)], backend: backend, options: .init())
         var outgoing = sender.makeBatch(capacity: nil)

@@ -55,10 +55,10 @@ struct EventLoopTests {
     @Test(.enabled(if: PacketIOSupport.ipv6Available, Comment(rawValue: PacketIOSupport.noIPv6)),
           arguments: Backend.allCases)
     func runOnceEchoesAndWakesAtTheDeadline(_ backend: Backend) throws {
-        try runOnceEchoesAndWakesAtTheDeadline(backend.ioType, backend)
+        try runOnceEchoesAndWakesAtTheDeadlineBody(backend.ioType, backend)
     }
 
-    func runOnceEchoesAndWakesAtTheDeadline<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
+    func runOnceEchoesAndWakesAtTheDeadlineBody<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
         let both: [Endpoint] = [.ipv4Loopback(port: 0), .ipv6Loopback(port: 0)]
         let server = try IO.open(both, backend: backend, options: .init())
         let client = try IO.open(both, backend: backend, options: .init())
@@ -98,14 +98,12 @@ struct EventLoopTests {
     @Test(.enabled(if: PacketIOSupport.ipv6Available, Comment(rawValue: PacketIOSupport.noIPv6)),
           arguments: Backend.allCases)
     func loopThreadEchoesUntilStopped(_ backend: Backend) throws {
-        try loopThreadEchoesUntilStopped(backend.ioType, backend)
+        try loopThreadEchoesUntilStoppedBody(backend.ioType, backend)
     }
 
-    func loopThreadEchoesUntilStopped<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
-        let server = try IO.open([.ipv6Loopback(port: 0)], backend: backend, options: .init())
-        let serverAddress = server.localAddresses[0]
-        let thread = try IO.startThread(
-            io: server, handler: EchoHandler<IO>(pool: server.pool, delay: .seconds(3600), stopAfterEchoes: nil))
+    func loopThreadEchoesUntilStoppedBody<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
+        let (thread, bound) = try IO.startEchoThread([.ipv6Loopback(port: 0)], backend: backend)
+        let serverAddress = bound[0]
 
         let client = try IO.open([.ipv6Loopback(port: 0)], backend: backend, options: .init())
         var outgoing = client.makeBatch(capacity: nil)
@@ -118,19 +116,18 @@ struct EventLoopTests {
             #expect(echoes[0].source == serverAddress)
             #expect(PacketIOSupport.bytes(echoes, at: 0) == PacketIOSupport.payload(7))
         }
-        #expect(thread.stopAndJoin() == nil)
-        server.reclaim()
-        #expect(server.pool.availableCount == server.pool.bufferCount, "no buffer leaked after the thread stopped")
+        let failure = thread.stopAndJoin()
+        #expect(failure == nil, "the loop ended without an error: \(String(describing: failure))")
     }
 
     /// The wake handle wakes a waiting loop with `.wakeRequested`, and the stop handle makes it return false,
     /// both well before the loop's own timeout.
     @Test(arguments: Backend.allCases)
     func wakeAndStopHandlesInterruptAWait(_ backend: Backend) throws {
-        try wakeAndStopHandlesInterruptAWait(backend.ioType, backend)
+        try wakeAndStopHandlesInterruptAWaitBody(backend.ioType, backend)
     }
 
-    func wakeAndStopHandlesInterruptAWait<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
+    func wakeAndStopHandlesInterruptAWaitBody<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
         let server = try IO.open([.ipv4Loopback(port: 0)], backend: backend, options: .init())
         let handler = EchoHandler<IO>(pool: server.pool, delay: .seconds(3600), stopAfterEchoes: nil)
         let loop = try IO.makeLoop(io: server, handler: handler)
@@ -138,18 +135,19 @@ struct EventLoopTests {
         loop.wakeHandle.signal()
         let clock = ContinuousClock()
         var woken = false
-        let wakeTime = try clock.measure {
-            for _ in 0..<10 where !woken {
-                #expect(try loop.runOnce(.seconds(5)))
-                woken = handler.wakes == 1
-            }
+        var start = clock.now
+        for _ in 0..<10 where !woken {
+            let running = try loop.runOnce(.seconds(5))
+            #expect(running)
+            woken = handler.wakes == 1
         }
+        let wakeTime = clock.now - start
         #expect(woken && wakeTime < .seconds(2), "the wake handle woke the loop: \(wakeTime)")
         loop.stopHandle.signal()
         var running = true
-        let stopTime = try clock.measure {
-            for _ in 0..<10 where running { running = try loop.runOnce(.seconds(5)) }
-        }
+        start = clock.now
+        for _ in 0..<10 where running { running = try loop.runOnce(.seconds(5)) }
+        let stopTime = clock.now - start
         #expect(!running && stopTime < .seconds(2), "the stop handle stopped the loop: \(stopTime)")
         #expect(try loop.runOnce(.zero) == false)
     }
@@ -157,17 +155,17 @@ struct EventLoopTests {
     /// A deadline already past wakes the handler at once; a later deadline replaces an earlier one.
     @Test(arguments: Backend.allCases)
     func deadlineWakesTheHandler(_ backend: Backend) throws {
-        try deadlineWakesTheHandler(backend.ioType, backend)
+        try deadlineWakesTheHandlerBody(backend.ioType, backend)
     }
 
-    func deadlineWakesTheHandler<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
+    func deadlineWakesTheHandlerBody<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
         let server = try IO.open([.ipv4Loopback(port: 0)], backend: backend, options: .init())
         let handler = EchoHandler<IO>(pool: server.pool, delay: .milliseconds(50), stopAfterEchoes: nil)
         let loop = try IO.makeLoop(io: server, handler: handler)
         let clock = ContinuousClock()
-        let elapsed = try clock.measure {
-            for _ in 0..<20 where handler.deadlineReachedAt == nil { _ = try loop.runOnce(.seconds(1)) }
-        }
+        let start = clock.now
+        for _ in 0..<20 where handler.deadlineReachedAt == nil { _ = try loop.runOnce(.seconds(1)) }
+        let elapsed = clock.now - start
         let started = try #require(handler.startedAt)
         let fired = try #require(handler.deadlineReachedAt, "the deadline woke the handler")
         #expect(fired.elapsed(since: started) >= .milliseconds(50))

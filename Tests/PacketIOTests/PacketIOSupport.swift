@@ -45,16 +45,6 @@ enum PacketIOSupport {
         }
     }
 
-    /// Polls `condition` (with `poll` before each check) for about a second; whether it came true.
-    static func eventually(_ poll: () throws -> Void = {}, _ condition: () -> Bool) rethrows -> Bool {
-        for _ in 0..<1000 {
-            try poll()
-            if condition() { return true }
-            usleep(1000)
-        }
-        return false
-    }
-
     /// The bytes of entry `index` as an array.
     static func bytes(_ batch: borrowing PacketBatch, at index: Int) -> [UInt8] {
         Array(UnsafeRawBufferPointer(batch.bytes(at: index)))

@@ -23,10 +23,10 @@ struct TunDeviceTests {
         "SKIPPED — NOT RUN: the TUN device test needs root (CAP_NET_ADMIN) to create an interface; CI runs as root"),
         arguments: Backend.allCases)
     func packetsCrossTheTunDevice(_ backend: Backend) throws {
-        try packetsCrossTheTunDevice(backend.ioType, backend)
+        try packetsCrossTheTunDeviceBody(backend.ioType, backend)
     }
 
-    func packetsCrossTheTunDevice<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
+    func packetsCrossTheTunDeviceBody<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
         let subnet = UInt8(7 + Backend.allCases.firstIndex(of: backend)!)
         let interface = "fzpio\(subnet)"
         try Self.ip("link", "del", interface)

@@ -266,11 +266,11 @@ void cfz_buffer_ring_destroy(cfz_uring *ring, cfz_buffer_ring *buffers) {
     free(buffers);
 }
 
-size_t cfz_receive_control_space(void) {
+size_t cfz_uring_receive_control_space(void) {
     return CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int));
 }
 
-size_t cfz_send_control_space(void) {
+size_t cfz_uring_send_control_space(void) {
     return CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint16_t));
 }
 
@@ -364,7 +364,7 @@ void cfz_prepare_receive(struct msghdr *message, struct iovec *iov, void *buffer
 void cfz_prepare_multishot(struct msghdr *message) {
     memset(message, 0, sizeof(*message));
     message->msg_namelen = CFZ_RECEIVE_NAME_SPACE;
-    message->msg_controllen = cfz_receive_control_space();
+    message->msg_controllen = cfz_uring_receive_control_space();
 }
 
 int cfz_prepare_send(struct msghdr *message, struct iovec *iov, void *buffer, size_t length, void *name,

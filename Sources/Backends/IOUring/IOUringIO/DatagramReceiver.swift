@@ -36,7 +36,7 @@ final class DatagramReceiver {
     private var outstanding: [Int]
 
     /// The kernel's header, the sender's address and the control messages in front of a multishot payload.
-    static var multishotOverhead: Int { 16 + Int(CFZ_RECEIVE_NAME_SPACE) + cfz_receive_control_space() }
+    static var multishotOverhead: Int { 16 + Int(CFZ_RECEIVE_NAME_SPACE) + cfz_uring_receive_control_space() }
 
     init(
         descriptors: [Int32], localAddresses: [Endpoint], pool: PacketBufferPool, target: Int, mode: Mode?,

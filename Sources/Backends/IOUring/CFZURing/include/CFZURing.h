@@ -99,9 +99,9 @@ void cfz_buffer_ring_destroy(cfz_uring *ring, cfz_buffer_ring *buffers);
 /// Room reserved for the sender's address in a multishot receive buffer.
 #define CFZ_RECEIVE_NAME_SPACE 32
 /// Room reserved for control messages (packet info and a GRO segment size) in every received datagram.
-size_t cfz_receive_control_space(void);
+size_t cfz_uring_receive_control_space(void);
 /// Room for the control messages of a datagram to send (packet info and a GSO segment size).
-size_t cfz_send_control_space(void);
+size_t cfz_uring_send_control_space(void);
 
 /// What one received datagram said besides its bytes.
 struct cfz_datagram_info {
@@ -134,7 +134,7 @@ void cfz_prepare_receive(struct msghdr *message, struct iovec *iov, void *buffer
 
 /// Sets up `message` to send `length` bytes at `buffer` to `family`/`address` (4 or 16 bytes)/`port`,
 /// from `source` (NULL: any) with segments of `segment_size` (0: one datagram). `name` must hold a
-/// sockaddr_in6 and `control` `cfz_send_control_space()` bytes. Returns 0, or -1 for a bad family.
+/// sockaddr_in6 and `control` `cfz_uring_send_control_space()` bytes. Returns 0, or -1 for a bad family.
 int cfz_prepare_send(struct msghdr *message, struct iovec *iov, void *buffer, size_t length, void *name,
                      void *control, int family, const uint8_t *address, uint16_t port, const uint8_t *source,
                      uint16_t segment_size);
