@@ -35,7 +35,7 @@ struct BufferReuseTests {
             incoming.removeAll()
             #expect(PacketIOSupport.allBuffersAccountedFor(receiver))
         }
-        #expect(moved > 100 * 64, "most of the 6400 datagrams arrived")
+        #expect(moved > 6000, "most of the 6400 datagrams arrived")
         #expect(sender.pool.baseAddress == regions.0 && receiver.pool.baseAddress == regions.1)
         sender.reclaim()
         receiver.reclaim()
