@@ -36,6 +36,7 @@ let package = Package(
         .library(name: "DataPlane", targets: ["DataPlane"]),
         .library(name: "Crypto", targets: ["Crypto"]),
         .library(name: "EpollIO", targets: ["EpollIO"]),
+        .library(name: "IOUringIO", targets: ["IOUringIO"]),
         .library(name: "MemoryIO", targets: ["MemoryIO"]),
         .library(name: "WireGuardConfig", targets: ["WireGuardConfig"]),
         .library(name: "ControlProtocol", targets: ["ControlProtocol"]),
@@ -72,6 +73,14 @@ let package = Package(
         .target(name: "CFZEpoll", path: "Sources/Backends/Epoll/CFZEpoll"),
         .target(
             name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll"], path: "Sources/Backends/Epoll/EpollIO",
+            swiftSettings: packetPath
+        ),
+        .target(
+            name: "CFZURing", path: "Sources/Backends/IOUring/CFZURing",
+            linkerSettings: [.linkedLibrary("uring", .when(platforms: [.linux]))]
+        ),
+        .target(
+            name: "IOUringIO", dependencies: ["DataPlane", "CFZURing"], path: "Sources/Backends/IOUring/IOUringIO",
             swiftSettings: packetPath
         ),
         .target(name: "MemoryIO", dependencies: ["DataPlane"], path: "Sources/Backends/Memory"),
@@ -128,6 +137,7 @@ let package = Package(
         ),
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "Crypto"]),
         .testTarget(name: "EpollIOTests", dependencies: ["EpollIO", "DataPlane"]),
+        .testTarget(name: "PacketIOTests", dependencies: ["EpollIO", "IOUringIO", "DataPlane"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "DataPlane", "CryptoKernels"]),
         .testTarget(
             name: "LogHandlersTests",

@@ -3,6 +3,7 @@ import EpollIO
 import Foundation
 import Testing
 
+/// Helpers for epoll-only TUN tests; the TUN read/write test every backend passes is in PacketIOTests.
 @Suite("Epoll TUN device")
 struct TunDeviceTests {
     static let interface = "fzepoll0"
@@ -17,64 +18,6 @@ struct TunDeviceTests {
         try process.run()
         process.waitUntilExit()
         return process.terminationStatus
-    }
-
-    /// A UDP packet is routed into the TUN device, read from it, and a reply written to it reaches the socket.
-    @Test(.enabled(
-        if: geteuid() == 0,
-        "SKIPPED — NOT RUN: the TUN device test needs root (CAP_NET_ADMIN) to create \(interface); CI runs as root"))
-    func packetsCrossTheTunDevice() throws {
-        try Self.ip("link", "del", Self.interface)
-        defer { _ = try? Self.ip("link", "del", Self.interface) }
-        let io = try EpollPacketIO(configuration: .init(udpAddresses: [.ipv4Any(port: 0)], tunName: Self.interface))
-        let tun = try #require(io.tun)
-        #expect(tun.name == Self.interface)
-        try #require(try Self.ip("addr", "add", "10.213.7.1/24", "dev", Self.interface) == 0)
-        try #require(try Self.ip("link", "set", Self.interface, "up") == 0)
-
-        let local = Endpoint(address: .v4(IPv4Address(10, 213, 7, 1)), port: io.datagrams.localAddresses[0].port)
-        let remote = Endpoint(address: .v4(IPv4Address(10, 213, 7, 2)), port: 9999)
-        let payload = Array("hello through \(Self.interface)".utf8)
-        var outgoing = io.makeBatch()
-        TestSupport.appendDatagram(payload, to: remote, in: &outgoing)
-        #expect(try io.datagrams.send(&outgoing).sent == 1)
-
-        // Read until the datagram shows up as an IPv4 packet; the kernel may also send IPv6 chatter.
-        var packets = io.makeBatch()
-        var found: [UInt8]?
-        for _ in 0..<1000 where found == nil {
-            if try tun.receive(into: &packets) == 0 { usleep(1000) }
-            for index in 0..<packets.count {
-                let packet = TestSupport.bytes(packets, at: index)
-                if packet.count >= 28, packet[0] == 0x45, packet[9] == 17, Array(packet[16..<20]) == [10, 213, 7, 2] {
-                    found = packet
-                }
-            }
-            packets.removeAll()
-        }
-        let packet = try #require(found, "the datagram was not read from \(Self.interface)")
-        #expect(Array(packet[12..<16]) == [10, 213, 7, 1])
-        #expect(UInt16(packet[20]) << 8 | UInt16(packet[21]) == local.port)
-        #expect(UInt16(packet[22]) << 8 | UInt16(packet[23]) == 9999)
-        #expect(Array(packet[28...]) == payload)
-
-        // Write the reply as a packet from 10.213.7.2:9999 and receive it on the socket.
-        let reply = Self.udpPacket(from: remote, to: local, payload: Array("reply".utf8))
-        var toTun = io.makeBatch()
-        let appended = toTun.appendNewBuffer()
-        let index = try #require(appended)
-        toTun[index].length = reply.count
-        reply.withUnsafeBytes { toTun.bytes(at: index).copyMemory(from: $0) }
-        #expect(try tun.send(&toTun) == PacketSendResult(sent: 1, dropped: 0))
-
-        var incoming = io.makeBatch()
-        try TestSupport.receive(1, from: io.datagrams, into: &incoming)
-        try #require(incoming.count == 1)
-        #expect(incoming[0].source == remote)
-        #expect(incoming[0].destination == local)
-        #expect(TestSupport.bytes(incoming, at: 0) == Array("reply".utf8))
-        incoming.removeAll()
-        #expect(io.pool.availableCount == io.pool.bufferCount)
     }
 
     /// An IPv4 packet with a UDP datagram (UDP checksum 0, which IPv4 allows).

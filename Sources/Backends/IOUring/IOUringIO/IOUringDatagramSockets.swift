@@ -1,0 +1,190 @@
+import CFZURing
+import DataPlane
+import Glibc
+
+/// The UDP role of the io_uring backend: up to one socket per IP family, received through a multishot (or
+/// batched one-shot) recvmsg and sent as one sendmsg submission per datagram.
+///
+/// Receiving hands over datagrams the kernel already put in pool buffers; each reports its sender and local
+/// address (packet info) and, with GRO, its segment size. Sending queues the submissions and keeps each
+/// buffer until its completion; they go to the kernel at the event loop's next turn (or at once when no loop
+/// is attached). Not thread-safe: use it on the event loop's thread.
+public final class IOUringDatagramSockets: DatagramIO {
+    /// Failures name the system call and its error.
+    public typealias Failure = IOUringIOError
+
+    /// The pool received datagrams are stored in.
+    public let pool: PacketBufferPool
+    /// The bound addresses, in the order given, with the ports the kernel chose for port 0.
+    public let localAddresses: [Endpoint]
+    /// The sockets' file descriptors.
+    public let fileDescriptors: [Int32]
+    /// Whether `UDP_GRO` is on for the sockets.
+    public let groEnabled: Bool
+    let ring: IOUringRing
+    let receiver: DatagramReceiver
+    private let families: [Int32]
+
+    init(
+        binding addresses: [Endpoint], pool: PacketBufferPool, ring: IOUringRing, receiveBufferCount: Int,
+        receiveMode: IOUringReceiveMode?, receiveBufferBytes: Int?, sendBufferBytes: Int?, gro: Bool
+    ) throws(IOUringIOError) {
+        guard !addresses.isEmpty else { throw .noUDPAddress }
+        var descriptors: [Int32] = []
+        var bound: [Endpoint] = []
+        var groEnabled = gro
+        do throws(IOUringIOError) {
+            for address in addresses {
+                if bound.contains(where: { Self.family(of: $0) == Self.family(of: address) }) {
+                    throw .duplicateFamily(address)
+                }
+                var opened = Self.open(address, receiveBufferBytes, sendBufferBytes, gro: groEnabled)
+                if case .failure(.systemCall("setsockopt(UDP_GRO)", _)) = opened {
+                    // A kernel without UDP_GRO: go on without it.
+                    groEnabled = false
+                    opened = Self.open(address, receiveBufferBytes, sendBufferBytes, gro: false)
+                }
+                let (fd, port) = try opened.get()
+                descriptors.append(fd)
+                bound.append(Endpoint(address: address.address, port: port))
+            }
+            receiver = try DatagramReceiver(
+                descriptors: descriptors, localAddresses: bound, pool: pool, target: receiveBufferCount,
+                mode: receiveMode, ring: ring)
+        } catch {
+            for fd in descriptors { close(fd) }
+            throw error
+        }
+        self.pool = pool
+        self.ring = ring
+        localAddresses = bound
+        fileDescriptors = descriptors
+        families = bound.map(Self.family(of:))
+        self.groEnabled = groEnabled
+        ring.receiver = receiver
+    }
+
+    deinit {
+        ring.cancelAndDrain(descriptors: fileDescriptors)
+        receiver.reclaim(on: ring, reregister: false)
+        ring.receiver = nil
+        for fd in fileDescriptors { close(fd) }
+    }
+
+    /// How datagrams are received now (multishot falls back to one-shot on a kernel that refuses it).
+    public var receiveMode: IOUringReceiveMode { receiver.mode }
+
+    /// The largest datagram received whole; longer ones are dropped.
+    public var maximumDatagramLength: Int { receiver.maximumDatagramLength }
+
+    /// Appends received datagrams, up to `batch.remainingCapacity`; see ``PacketChannel/receive(into:)``.
+    ///
+    /// Takes what the kernel already completed; with no event loop attached, an empty queue also posts
+    /// receives and submits them once. Datagrams that did not fit a buffer are dropped.
+    public func receive(into batch: inout PacketBatch) throws(IOUringIOError) -> Int {
+        precondition(batch.pool === pool, "batch uses another pool")
+        ring.processCompletions()
+        var total = receiver.take(into: &batch)
+        if total == 0 && !ring.loopAttached {
+            receiver.arm(on: ring)
+            try ring.submit()
+            ring.processCompletions()
+            total = receiver.take(into: &batch)
+        }
+        return total
+    }
+
+    /// Queues one sendmsg per datagram in `batch` and empties it; see ``PacketChannel/send(_:)``.
+    ///
+    /// Each buffer is kept until its send completes. Datagrams with no destination, to a family with no
+    /// socket, or finding no free send slot or submission entry are dropped. An entry with a `segmentSize`
+    /// goes out as one GSO send (`UDP_SEGMENT`); a `source` address is honoured with packet info.
+    public func send(_ batch: inout PacketBatch) throws(IOUringIOError) -> PacketSendResult {
+        precondition(batch.pool === pool, "batch uses another pool")
+        defer { batch.removeAll() }
+        var result = PacketSendResult()
+        for index in 0..<batch.count where batch.isPresent(at: index) {
+            let entry = batch[index]
+            guard let destination = entry.destination,
+                let socket = families.firstIndex(of: Self.family(of: destination)),
+                let slot = ring.sends.acquire(holding: entry.buffer)
+            else {
+                result.dropped += 1
+                continue
+            }
+            _ = batch.take(at: index)
+            if queueSend(entry, to: destination, socket: socket, slot: slot) {
+                result.sent += 1
+            } else {
+                ring.sends.abandon(slot, pool: pool)
+                result.dropped += 1
+            }
+        }
+        if !ring.loopAttached {
+            try ring.submit()
+            ring.processCompletions()
+        }
+        return result
+    }
+
+    @inline(__always)
+    private func queueSend(_ entry: PacketDescriptor, to destination: Endpoint, socket: Int, slot: Int) -> Bool {
+        let sends = ring.sends
+        let segment = entry.segmentSize > 0 && entry.length > entry.segmentSize
+            ? UInt16(clamping: entry.segmentSize) : 0
+        let family = families[socket]
+        var addresses: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let prepared = withUnsafeMutableBytes(of: &addresses) { raw -> Int32 in
+            let base = raw.baseAddress!
+            destination.address.store(to: base)
+            var source: UnsafePointer<UInt8>? = nil
+            if let chosen = entry.source, Self.family(of: chosen) == family, !Self.isUnspecified(chosen.address) {
+                chosen.address.store(to: base + 16)
+                source = UnsafePointer((base + 16).assumingMemoryBound(to: UInt8.self))
+            }
+            return cfz_prepare_send(
+                sends.messages + slot, sends.vectors + slot, pool.address(of: entry.buffer) + entry.offset,
+                entry.length, sends.name(slot), sends.control(slot), family,
+                base.assumingMemoryBound(to: UInt8.self), destination.port, source, segment)
+        }
+        guard prepared == 0 else { return false }
+        let fd = fileDescriptors[socket]
+        let message = UnsafePointer(sends.messages + slot)
+        let tag = CompletionTag(.send, UInt64(slot)).userData
+        return ring.queue { cfz_uring_prep_sendmsg($0, fd, message, tag) }
+    }
+
+    private static func family(of endpoint: Endpoint) -> Int32 {
+        if case .v4 = endpoint.address { return AF_INET }
+        return AF_INET6
+    }
+
+    private static func isUnspecified(_ address: IPAddress) -> Bool {
+        switch address {
+        case .v4(let ipv4): return ipv4.value == 0
+        case .v6(let ipv6): return ipv6.high == 0 && ipv6.low == 0
+        }
+    }
+
+    /// Opens and binds one socket; returns its descriptor and bound port.
+    private static func open(
+        _ address: Endpoint, _ receiveBytes: Int?, _ sendBytes: Int?, gro: Bool
+    ) -> Result<(Int32, UInt16), IOUringIOError> {
+        var bytes: (UInt64, UInt64) = (0, 0)
+        var port: UInt16 = 0
+        var failedCall: UnsafePointer<CChar>? = nil
+        let fd = withUnsafeMutableBytes(of: &bytes) { raw in
+            address.address.store(to: raw.baseAddress!)
+            return cfz_udp_open(
+                family(of: address), raw.baseAddress!.assumingMemoryBound(to: UInt8.self), address.port,
+                Int32(clamping: receiveBytes ?? 0), Int32(clamping: sendBytes ?? 0), gro ? 1 : 0, &port, &failedCall)
+        }
+        guard fd >= 0 else {
+            let code = errno
+            var call = failedCall.map { String(cString: $0) } ?? "socket"
+            if call == "bind" { call = "bind(\(address))" }
+            return .failure(.systemCall(call, errno: code))
+        }
+        return .success((fd, port))
+    }
+}
