@@ -129,7 +129,8 @@ let package = Package(
         .executableTarget(
             name: "fzctl",
             dependencies: [
-                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "CFZEpoll", "Tunnel", "WireGuardConfig", "HostSetup",
+                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "CFZEpoll", "IOUringIO", "Tunnel", "WireGuardConfig",
+                "HostSetup",
                 "PortalClient", "ControlProtocol", "NodeAgent", "Portal", "PortalService", "BarChart",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

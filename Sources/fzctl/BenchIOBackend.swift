@@ -1,5 +1,6 @@
 import DataPlane
 import EpollIO
+import IOUringIO
 import Glibc
 
 /// One packet I/O backend as `fzctl bench io` drives it. Adding a backend to the bench is one conforming type
@@ -26,8 +27,8 @@ protocol BenchLoopRunning {
 
 /// The backends `fzctl bench io` and `fzctl bench tunnel` know, in `--io all` order.
 enum BenchIOBackends {
-    /// Every backend of this build. (io_uring: add `IOUringBenchBackend.self` here.)
-    static let all: [any BenchIOBackend.Type] = [EpollBenchBackend.self]
+    /// Every backend of this build.
+    static let all: [any BenchIOBackend.Type] = [EpollBenchBackend.self, IOUringBenchBackend.self]
 
     /// The names in `--io all` order.
     static var names: [String] { all.map { $0.name } }
@@ -72,7 +73,7 @@ enum EpollBenchBackend: BenchIOBackend {
     static var name: String { "epoll" }
 
     static func probe() -> PacketIOProbe {
-        PacketIOProbe(offloads: BenchSocket.probeOffloads(), details: ["recvmmsg/sendmmsg"])
+        EpollPacketIO.probe()
     }
 
     static func start(_ setup: IOBenchSetup) throws -> any BenchLoopRunning {
@@ -95,6 +96,45 @@ enum EpollBenchBackend: BenchIOBackend {
 /// An epoll loop thread running a bench row.
 struct EpollBenchLoop: BenchLoopRunning {
     let thread: EpollLoopThread
+    let port: UInt16
+    let offloadsUsed: String
+
+    func stopAndJoin() -> (any Error)? {
+        thread.stopAndJoin()
+    }
+}
+
+/// The io_uring backend in the bench: `IOUringPacketIO` driven by an `IOUringEventLoop` on an `IOUringLoopThread`.
+enum IOUringBenchBackend: BenchIOBackend {
+    static var name: String { "io-uring" }
+
+    static func probe() -> PacketIOProbe {
+        IOUringPacketIO.probe()
+    }
+
+    static func start(_ setup: IOBenchSetup) throws -> any BenchLoopRunning {
+        let batchSize = 64
+        var configuration = IOUringPacketIO.Configuration(
+            udpAddresses: [Endpoint(address: .v4(IPv4Address(127, 0, 0, 1)), port: 0)])
+        configuration.bufferCount = setup.bufferCount
+        configuration.bufferSize = setup.bufferSize
+        configuration.batchSize = batchSize
+        configuration.socketReceiveBufferBytes = IOBenchSetup.socketBufferBytes
+        configuration.socketSendBufferBytes = IOBenchSetup.socketBufferBytes
+        configuration.offloads = setup.offloads
+        let io = try IOUringPacketIO(configuration: configuration)
+        let port = io.datagrams.localAddresses[0].port
+        let used = try BenchIOBackends.prepare(
+            sockets: io.datagrams.fileDescriptors, wanted: setup.offloads, inEffect: io.offloads)
+        let handler = IOBenchHandler(io: io, setup: setup, batchSize: batchSize)
+        let thread = try IOUringLoopThread.start(try IOUringEventLoop(io: io, handler: handler))
+        return IOUringBenchLoop(thread: thread, port: port, offloadsUsed: used)
+    }
+}
+
+/// An io_uring loop thread running a bench row.
+struct IOUringBenchLoop: BenchLoopRunning {
+    let thread: IOUringLoopThread
     let port: UInt16
     let offloadsUsed: String
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DataPlane
 import EpollIO
+import IOUringIO
 import Logging
 
 /// A packet I/O backend fzctl can run an interface on: how to probe and open it.
@@ -38,16 +39,32 @@ enum EpollInterface: InterfaceBackend {
     static func listenPort(of io: EpollPacketIO) -> UInt16 { io.datagrams.localAddresses.first?.port ?? 0 }
 }
 
+/// The io_uring backend as fzctl runs it.
+enum IOUringInterface: InterfaceBackend {
+    static var name: String { "io-uring" }
+
+    static func probe() -> PacketIOProbe { IOUringPacketIO.probe() }
+
+    static func openInterface(
+        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads
+    ) throws(IOUringIOError) -> (io: IOUringPacketIO, ipv6Unavailable: IOUringIOError?) {
+        try IOUringPacketIO.openInterface(name: name, port: port, mtu: mtu, offloads: offloads)
+    }
+
+    static func listenPort(of io: IOUringPacketIO) -> UInt16 { io.datagrams.localAddresses.first?.port ?? 0 }
+}
+
 /// Which packet I/O backend an interface runs on.
 enum IOBackendKind: String, CaseIterable {
     case epoll
+    case ioUring = "io-uring"
 }
 
 /// Turns an `--io` value into a backend: by name (exit 3 with the probe's reason when it cannot run here), or
 /// `auto`, which takes the first usable backend in preference order and logs why it passed over the others.
 enum IOSelection {
     /// Preference order for `auto`.
-    static let preference: [IOBackendKind] = [.epoll]
+    static let preference: [IOBackendKind] = [.ioUring, .epoll]
     static let names = ["auto"] + IOBackendKind.allCases.map(\.rawValue)
 
     static func validate(_ name: String) throws(FZCtlError) {
@@ -57,6 +74,7 @@ enum IOSelection {
     static func probe(_ kind: IOBackendKind) -> PacketIOProbe {
         switch kind {
         case .epoll: return EpollInterface.probe()
+        case .ioUring: return IOUringInterface.probe()
         }
     }
 

@@ -5,6 +5,7 @@ import DataPlane
 import EpollIO
 import Foundation
 import HostSetup
+import IOUringIO
 import Logging
 import NodeAgent
 import PortalClient
@@ -175,6 +176,10 @@ enum NodeLauncher {
         switch prepared.options.io {
         case .epoll:
             try run(node: node, on: EpollInterface.self, makeLoop: { try EpollEventLoop(io: $0, handler: $1) },
+                    role: role, join: join, info: info, prepared: prepared, port: port, logger: logger,
+                    hostSetup: hostSetup)
+        case .ioUring:
+            try run(node: node, on: IOUringInterface.self, makeLoop: { try IOUringEventLoop(io: $0, handler: $1) },
                     role: role, join: join, info: info, prepared: prepared, port: port, logger: logger,
                     hostSetup: hostSetup)
         }

@@ -4,6 +4,7 @@ import DataPlane
 import EpollIO
 import Foundation
 import HostSetup
+import IOUringIO
 import Logging
 import Tunnel
 import WireGuardConfig
@@ -167,6 +168,11 @@ struct UpCommand: ParsableCommand {
         switch options.io {
         case .epoll:
             try runInterface(B.self, on: EpollInterface.self, makeLoop: { try EpollEventLoop(io: $0, handler: $1) },
+                             info: info, file: file, peers: peers, name: name, offloads: options.offloads,
+                             testTimers: testTimers, logger: logger)
+        case .ioUring:
+            try runInterface(B.self, on: IOUringInterface.self,
+                             makeLoop: { try IOUringEventLoop(io: $0, handler: $1) },
                              info: info, file: file, peers: peers, name: name, offloads: options.offloads,
                              testTimers: testTimers, logger: logger)
         }
