@@ -18,20 +18,26 @@ struct InteropTests {
         let initiator: String
         let psk: Bool
         let megabytes: Int
+        var io = "epoll"
+        var offloads = "all"
         var testDescription: String {
-            "\(crypto), initiated by \(initiator == "a" ? "fzctl" : "wireguard-go")\(psk ? ", preshared key" : ""), "
-                + "\(megabytes) MB"
+            "\(crypto) on \(io) (offloads \(offloads)), initiated by "
+                + "\(initiator == "a" ? "fzctl" : "wireguard-go")\(psk ? ", preshared key" : ""), \(megabytes) MB"
         }
     }
 
     @Test("fzctl and wireguard-go handshake, ping both ways over IPv4 and IPv6, and carry verified TCP", arguments: [
         Case(crypto: "sodium", initiator: "a", psk: false, megabytes: 100),
-        Case(crypto: "swift", initiator: "b", psk: true, megabytes: 100),
-        Case(crypto: "swift-portable", initiator: "a", psk: true, megabytes: 20),
-        Case(crypto: "sodium", initiator: "b", psk: true, megabytes: 20),
+        Case(crypto: "swift", initiator: "b", psk: true, megabytes: 100, io: "io-uring"),
+        Case(crypto: "swift-portable", initiator: "a", psk: true, megabytes: 20, offloads: "none"),
+        Case(crypto: "sodium", initiator: "b", psk: true, megabytes: 20, offloads: "none"),
+        Case(crypto: "swift", initiator: "a", psk: false, megabytes: 20, io: "io-uring"),
+        Case(crypto: "sodium", initiator: "a", psk: true, megabytes: 20, io: "io-uring", offloads: "none"),
+        Case(crypto: "swift", initiator: "b", psk: false, megabytes: 20, io: "io-uring", offloads: "none"),
     ])
     func interoperatesWithWireguardGo(_ test: Case) throws {
         var arguments = [Self.script, "--fzctl", FzctlRunner.binary.path, "--crypto", test.crypto,
+                         "--io", test.io, "--offloads", test.offloads,
                          "--initiator", test.initiator, "--bytes", "\(test.megabytes * 1024 * 1024)"]
         if test.psk { arguments.append("--psk") }
         let result = try FzctlRunner.run(URL(fileURLWithPath: "/bin/bash"), arguments)
@@ -45,7 +51,7 @@ struct InteropTests {
         let chart = NSTemporaryDirectory() + "fz-bench-chart-\(getpid()).svg"
         defer { try? FileManager.default.removeItem(atPath: chart) }
         let result = try FzctlRunner.fzctl([
-            "bench", "tunnel", "--pairs", "fzctl-fzctl,wireguard-go-wireguard-go", "--io", "epoll", "--crypto", "swift",
+            "bench", "tunnel", "--pairs", "fzctl-fzctl,wireguard-go-wireguard-go", "--io", "epoll", "--crypto", "sodium",
             "--seconds", "1", "--udp-search", "off", "--format", "json", "--chart", chart, "--log", "warn",
         ])
         #expect(result.status == 0, "\(result.stderr)")

@@ -2,7 +2,7 @@
 # Interop check between `fzctl up` (side A) and Debian's wireguard-go configured with `wg` (side B),
 # each in a network namespace this script creates and removes, joined by a veth pair.
 #
-#   interop.sh [--a fzctl|wireguard-go] [--fzctl PATH] [--crypto NAME] [--io NAME] [--psk]
+#   interop.sh [--a fzctl|wireguard-go] [--fzctl PATH] [--crypto NAME] [--io NAME] [--offloads LIST] [--psk]
 #              [--initiator a|b] [--bytes N]
 #
 # Checks, in order: the handshake (initiated by --initiator; the other side has no endpoint and must
@@ -16,6 +16,7 @@ A_KIND=fzctl
 FZCTL=""
 CRYPTO=auto
 IO=epoll
+OFFLOADS=all
 PSK=0
 INITIATOR=a
 BYTES=$((100 * 1024 * 1024))
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
         --fzctl) FZCTL=$2; shift 2 ;;
         --crypto) CRYPTO=$2; shift 2 ;;
         --io) IO=$2; shift 2 ;;
+        --offloads) OFFLOADS=$2; shift 2 ;;
         --psk) PSK=1; shift ;;
         --initiator) INITIATOR=$2; shift 2 ;;
         --bytes) BYTES=$2; shift 2 ;;
@@ -98,7 +100,7 @@ PIDS+=($!)
 if [ "$A_KIND" = fzctl ]; then
     [ -x "$FZCTL" ] || fail "--fzctl must name the built fzctl binary"
     ip netns exec "$NSA" "$FZCTL" up "$WORK/a.conf" --interface "$IFA" --crypto "$CRYPTO" --io "$IO" \
-        > "$WORK/a.log" 2>&1 &
+        --offloads "$OFFLOADS" > "$WORK/a.log" 2>&1 &
     PIDS+=($!)
 else
     ip netns exec "$NSA" env WG_PROCESS_FOREGROUND=1 wireguard-go "$IFA" > "$WORK/a.log" 2>&1 &
@@ -173,5 +175,5 @@ END=$(date +%s.%N)
     || fail "TCP content differs: sent $(cat "$WORK/send.out"), received $(cat "$WORK/recv.out")"
 RATE=$(python3 -c "print(f'{$BYTES * 8 / ($END - $START) / 1e9:.2f}')")
 UAPI=""; [ "$A_KIND" = fzctl ] && UAPI=" wg show/showconf/set on A,"
-echo "PASS a=$A_KIND crypto=$CRYPTO io=$IO psk=$PSK initiator=$INITIATOR: handshake, ping v4/v6 both ways,$UAPI" \
+echo "PASS a=$A_KIND crypto=$CRYPTO io=$IO offloads=$OFFLOADS psk=$PSK initiator=$INITIATOR: handshake, ping v4/v6 both ways,$UAPI" \
     "$BYTES bytes TCP verified ($(cut -d' ' -f2 "$WORK/recv.out" | cut -c1-16)..., $RATE Gbit/s)"
