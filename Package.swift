@@ -71,8 +71,14 @@ let package = Package(
             swiftSettings: packetPath
         ),
         .target(name: "CFZEpoll", path: "Sources/Backends/Epoll/CFZEpoll"),
+        .target(name: "CFZLoopSupport", path: "Sources/Backends/Support/CFZLoopSupport"),
         .target(
-            name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll"], path: "Sources/Backends/Epoll/EpollIO",
+            name: "PacketLoopSupport", dependencies: ["DataPlane", "CFZLoopSupport"],
+            path: "Sources/Backends/Support/PacketLoopSupport"
+        ),
+        .target(
+            name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll", "PacketLoopSupport"],
+            path: "Sources/Backends/Epoll/EpollIO",
             swiftSettings: packetPath
         ),
         .target(
@@ -80,7 +86,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("uring", .when(platforms: [.linux]))]
         ),
         .target(
-            name: "IOUringIO", dependencies: ["DataPlane", "CFZURing"], path: "Sources/Backends/IOUring/IOUringIO",
+            name: "IOUringIO", dependencies: ["DataPlane", "CFZURing", "PacketLoopSupport"],
+            path: "Sources/Backends/IOUring/IOUringIO",
             swiftSettings: packetPath
         ),
         .target(name: "MemoryIO", dependencies: ["DataPlane"], path: "Sources/Backends/Memory"),

@@ -1,5 +1,6 @@
 import CFZEpoll
 import DataPlane
+import PacketLoopSupport
 import Glibc
 
 /// Drives a ``PacketIOHandler`` from `epoll`: waits for the UDP sockets and the TUN device to become readable
@@ -51,8 +52,8 @@ public final class EpollEventLoop<Handler: PacketIOHandler>: PacketEventLoop whe
         let stopHandle: EpollLoopStopHandle
         let wakeHandle: EpollLoopStopHandle
         do throws(EpollIOError) {
-            stopHandle = try EpollLoopStopHandle()
-            wakeHandle = try EpollLoopStopHandle()
+            stopHandle = try Self.signal()
+            wakeHandle = try Self.signal()
             try Self.watch(epoll, wakeHandle.fileDescriptor, tag: Self.wakeTag)
             try Self.watch(epoll, timer, tag: Self.timerTag)
             try Self.watch(epoll, stopHandle.fileDescriptor, tag: Self.stopTag)
@@ -183,5 +184,16 @@ public final class EpollEventLoop<Handler: PacketIOHandler>: PacketEventLoop whe
         let (seconds, attoseconds) = max(timeout, .zero).components
         let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
         return Int32(clamping: milliseconds)
+    }
+}
+
+extension EpollEventLoop {
+    /// A new eventfd signal, its failure in this backend's error type.
+    static func signal() throws(EpollIOError) -> EventSignal {
+        do {
+            return try EventSignal()
+        } catch {
+            throw .systemCall(error.call, errno: error.errno)
+        }
     }
 }

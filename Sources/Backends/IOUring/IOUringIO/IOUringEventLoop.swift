@@ -1,5 +1,6 @@
 import CFZURing
 import DataPlane
+import PacketLoopSupport
 import Glibc
 
 /// Drives a ``PacketIOHandler`` from the backend's io_uring: each turn posts what is missing (buffer ring
@@ -30,8 +31,8 @@ where Handler.IO == IOUringPacketIO {
     /// Creates the signals and attaches the loop to `io`'s ring (one loop per backend).
     public init(io: IOUringPacketIO, handler: Handler) throws(IOUringIOError) {
         guard !io.ring.loopAttached else { throw .loopAlreadyAttached }
-        stopHandle = try IOUringLoopSignal()
-        wakeHandle = try IOUringLoopSignal()
+        stopHandle = try Self.signal()
+        wakeHandle = try Self.signal()
         self.io = io
         self.handler = handler
         ring = io.ring
@@ -161,4 +162,15 @@ private func loopNanoseconds(_ duration: Duration) -> Int64 {
     let (seconds, attoseconds) = max(duration, .zero).components
     return seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow
         ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+}
+
+extension IOUringEventLoop {
+    /// A new eventfd signal, its failure in this backend's error type.
+    static func signal() throws(IOUringIOError) -> EventSignal {
+        do {
+            return try EventSignal()
+        } catch {
+            throw .systemCall(error.call, errno: error.errno)
+        }
+    }
 }
