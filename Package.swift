@@ -70,23 +70,24 @@ let package = Package(
             dependencies: ["DataPlane", "CryptoKernels", "CryptoKernelsAVX2", "CryptoKernelsAVX512", "CFZSodium"],
             swiftSettings: packetPath
         ),
-        .target(name: "CFZEpoll", path: "Sources/Backends/Epoll/CFZEpoll"),
+        .target(name: "CFZSocketControl", path: "Sources/Backends/Support/CFZSocketControl"),
+        .target(name: "CFZEpoll", dependencies: ["CFZSocketControl"], path: "Sources/Backends/Epoll/CFZEpoll"),
         .target(name: "CFZLoopSupport", path: "Sources/Backends/Support/CFZLoopSupport"),
         .target(
             name: "PacketLoopSupport", dependencies: ["DataPlane", "CFZLoopSupport"],
             path: "Sources/Backends/Support/PacketLoopSupport"
         ),
         .target(
-            name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll", "PacketLoopSupport"],
+            name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll", "CFZSocketControl", "PacketLoopSupport"],
             path: "Sources/Backends/Epoll/EpollIO",
             swiftSettings: packetPath
         ),
         .target(
-            name: "CFZURing", path: "Sources/Backends/IOUring/CFZURing",
+            name: "CFZURing", dependencies: ["CFZSocketControl"], path: "Sources/Backends/IOUring/CFZURing",
             linkerSettings: [.linkedLibrary("uring", .when(platforms: [.linux]))]
         ),
         .target(
-            name: "IOUringIO", dependencies: ["DataPlane", "CFZURing", "PacketLoopSupport"],
+            name: "IOUringIO", dependencies: ["DataPlane", "CFZURing", "CFZSocketControl", "PacketLoopSupport"],
             path: "Sources/Backends/IOUring/IOUringIO",
             swiftSettings: packetPath
         ),
@@ -136,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "fzctl",
             dependencies: [
-                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "CFZEpoll", "IOUringIO", "Tunnel", "WireGuardConfig",
+                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "CFZSocketControl", "IOUringIO", "Tunnel", "WireGuardConfig",
                 "HostSetup",
                 "PortalClient", "ControlProtocol", "NodeAgent", "Portal", "PortalService", "BarChart",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -20,6 +20,8 @@ extension WireGuardTunnel {
         var segmentSize: Int
         var count: Int
         var endpoint: Endpoint?
+        /// The local end every datagram of the train leaves from.
+        var source: LocalSource?
         /// A shorter datagram ended the train: nothing more may follow it.
         var ended: Bool
     }
@@ -64,11 +66,10 @@ extension WireGuardTunnel {
         let inner = plan.finishInPlace(received.bytes(at: index))
         let packet = (descriptor.offset + inner.lowerBound)..<(descriptor.offset + inner.upperBound)
         switch node.encapsulate(buffer: received.buffer(at: index), packet: packet, now: time) {
-        case .send(let range, let endpoint):
+        case .send(let range, let endpoint, let local):
             descriptor.offset = range.lowerBound
             descriptor.length = range.count
-            descriptor.destination = endpoint
-            descriptor.source = nil
+            descriptor.address(to: endpoint, from: local)
             received[index] = descriptor
             received.transfer(at: index, to: &toNetwork)
         case .staged:
@@ -104,18 +105,22 @@ extension WireGuardTunnel {
                     counters.dropped &+= UInt64(plan.segmentCount - segment)
                     return
                 }
-                train = Train(index: slot, cursor: 0, segmentSize: 0, count: 0, endpoint: nil, ended: false)
+                train = Train(index: slot, cursor: 0, segmentSize: 0, count: 0, endpoint: nil, source: nil,
+                              ended: false)
             }
             var current = train!
             let buffer = toNetwork.buffer(at: current.index)
             let length = plan.writeSegment(segment, from: source, to: buffer.baseAddress! + current.cursor + header)
             let packet = (current.cursor + header)..<(current.cursor + header + length)
             switch node.encapsulate(buffer: buffer, packet: packet, now: time) {
-            case .send(let range, let endpoint):
+            case .send(let range, let endpoint, let local):
                 if current.count == 0 {
                     current.endpoint = endpoint
+                    current.source = local
                     current.segmentSize = range.count
-                } else if endpoint != current.endpoint || range.count > current.segmentSize {
+                } else if endpoint != current.endpoint || local != current.source
+                    || range.count > current.segmentSize
+                {
                     // It cannot join this train: the train ends before it and it moves to a buffer of its own.
                     close(current)
                     guard let slot = try newNetworkBuffer(io) else {
@@ -125,7 +130,7 @@ extension WireGuardTunnel {
                     let moved = toNetwork.buffer(at: slot)
                     moved.baseAddress!.copyMemory(from: buffer.baseAddress! + range.lowerBound, byteCount: range.count)
                     current = Train(index: slot, cursor: 0, segmentSize: range.count, count: 0, endpoint: endpoint,
-                                    ended: false)
+                                    source: local, ended: false)
                 }
                 current.count += 1
                 current.cursor += range.count
@@ -150,8 +155,7 @@ extension WireGuardTunnel {
         descriptor.offset = 0
         descriptor.length = train.cursor
         descriptor.segmentSize = train.count > 1 ? train.segmentSize : 0
-        descriptor.destination = endpoint
-        descriptor.source = nil
+        descriptor.address(to: endpoint, from: train.source)
         toNetwork[train.index] = descriptor
     }
 
@@ -173,11 +177,12 @@ extension WireGuardTunnel {
         let descriptor = received[index]
         let bytes = received.bytes(at: index)
         let step = descriptor.segmentSize > 0 ? descriptor.segmentSize : descriptor.length
+        let local = descriptor.arrivedAt
         var start = 0
         while start < descriptor.length {
             let end = min(start + step, descriptor.length)
             let datagram = UnsafeMutableRawBufferPointer(rebasing: bytes[start..<end])
-            switch node.handleDatagram(datagram, from: source, now: time) {
+            switch node.handleDatagram(datagram, from: source, to: local, now: time) {
             case .packet(let range, _):
                 try deliver(UnsafeRawBufferPointer(rebasing: datagram[range]))
             case .keepalive, .handshakeProcessed:

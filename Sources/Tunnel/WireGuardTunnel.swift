@@ -140,13 +140,13 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
                     try decryptSegments(at: index, source: source, io, time) { try copyToTun($0, io) }
                     continue
                 }
-                switch node.handleDatagram(received.bytes(at: index), from: source, now: time) {
+                switch node.handleDatagram(received.bytes(at: index), from: source, to: descriptor.arrivedAt,
+                                           now: time) {
                 case .packet(let range, _):
                     var moved = descriptor
                     moved.offset += range.lowerBound
                     moved.length = range.count
-                    moved.source = nil
-                    moved.destination = nil
+                    moved.clearAddresses()
                     received[index] = moved
                     received.transfer(at: index, to: &toTun)
                 case .keepalive, .handshakeProcessed:
@@ -173,11 +173,10 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
                 var descriptor = received[index]
                 let packet = descriptor.offset..<(descriptor.offset + descriptor.length)
                 switch node.encapsulate(buffer: received.buffer(at: index), packet: packet, now: time) {
-                case .send(let range, let endpoint):
+                case .send(let range, let endpoint, let local):
                     descriptor.offset = range.lowerBound
                     descriptor.length = range.count
-                    descriptor.destination = endpoint
-                    descriptor.source = nil
+                    descriptor.address(to: endpoint, from: local)
                     received[index] = descriptor
                     received.transfer(at: index, to: &toNetwork)
                 case .staged:
@@ -210,7 +209,7 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
             var descriptor = toNetwork[index]
             descriptor.offset = 0
             descriptor.length = datagram.count
-            descriptor.destination = datagram.endpoint
+            descriptor.address(to: datagram.endpoint, from: datagram.source)
             toNetwork[index] = descriptor
         }
         try flushNetwork(io)
@@ -235,8 +234,7 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
             var descriptor = toTun[index]
             descriptor.offset = 0
             descriptor.length = header + count
-            descriptor.source = nil
-            descriptor.destination = nil
+            descriptor.clearAddresses()
             toTun[index] = descriptor
         }
         try flushTun(io)

@@ -1,4 +1,4 @@
-import CFZEpoll
+import CFZSocketControl
 import DataPlane
 import Foundation
 import Glibc
@@ -78,7 +78,7 @@ final class UDPGSOGenerator: Sendable {
         message.msg_iov = vector
         message.msg_iovlen = 1
         if segmentsPerSend > 1 {
-            let length = cfz_build_send_control(control, controlCapacity, AF_INET, nil, UInt16(payloadBytes))
+            let length = cfz_build_send_control(control, controlCapacity, AF_INET, nil, 0, UInt16(payloadBytes))
             guard length > 0 else {
                 failed.withLock { $0 = "could not build the UDP_SEGMENT control message" }
                 return

@@ -71,7 +71,7 @@ import Testing
         let result = buffer.withUnsafeMutableBytes {
             pair.a.encapsulate(to: pair.bID, buffer: $0, packet: 16..<(16 + stray.count), now: pair.now)
         }
-        guard case .send(let range, let endpoint) = result else {
+        guard case .send(let range, let endpoint, _) = result else {
             Issue.record("expected a send, got \(result)")
             return
         }

@@ -172,7 +172,7 @@ struct WireGuardHandshakeTests {
 
 extension WireGuardOutboundResult {
     func isSend(to endpoint: Endpoint) -> Bool {
-        if case .send(_, let target) = self { return target == endpoint }
+        if case .send(_, let target, _) = self { return target == endpoint }
         return false
     }
 }

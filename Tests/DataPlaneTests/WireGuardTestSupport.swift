@@ -36,6 +36,8 @@ struct FakeClock {
 struct Sent {
     var bytes: [UInt8]
     var endpoint: Endpoint
+    /// The local end the device asked to send from (nil: the kernel chooses).
+    var source: LocalSource? = nil
 
     var type: UInt8 { bytes[0] }
 }
@@ -116,17 +118,18 @@ final class TunnelPair<BackendA: CryptoBackend, BackendB: CryptoBackend> {
         var result: [Sent] = []
         var buffer = [UInt8](repeating: 0, count: 2048)
         while let datagram = buffer.withUnsafeMutableBytes({ device.nextDatagram(into: $0, now: now) }) {
-            result.append(Sent(bytes: Array(buffer[..<datagram.count]), endpoint: datagram.endpoint))
+            result.append(Sent(bytes: Array(buffer[..<datagram.count]), endpoint: datagram.endpoint,
+                               source: datagram.source))
         }
         return result
     }
 
     /// Delivers a datagram to a device; returns the result and the decrypted packet if any.
-    func deliver<B: CryptoBackend>(_ bytes: [UInt8], to device: WireGuardDevice<B>, from source: Endpoint)
-        -> (WireGuardInboundResult, [UInt8]?)
-    {
+    func deliver<B: CryptoBackend>(
+        _ bytes: [UInt8], to device: WireGuardDevice<B>, from source: Endpoint, at local: LocalSource? = nil
+    ) -> (WireGuardInboundResult, [UInt8]?) {
         var buffer = bytes
-        let result = buffer.withUnsafeMutableBytes { device.handleDatagram($0, from: source, now: now) }
+        let result = buffer.withUnsafeMutableBytes { device.handleDatagram($0, from: source, to: local, now: now) }
         if case .packet(let range, _) = result { return (result, Array(buffer[range])) }
         return (result, nil)
     }
@@ -167,7 +170,7 @@ final class TunnelPair<BackendA: CryptoBackend, BackendB: CryptoBackend> {
         let result = buffer.withUnsafeMutableBytes {
             device.encapsulate(buffer: $0, packet: 16..<(16 + packet.count), now: now)
         }
-        if case .send(let range, _) = result { return (result, Array(buffer[range])) }
+        if case .send(let range, _, _) = result { return (result, Array(buffer[range])) }
         return (result, nil)
     }
 

@@ -149,7 +149,7 @@ final class ZeroTrustPair {
         let result = buffer.withUnsafeMutableBytes {
             sender.encapsulate(buffer: $0, packet: 16..<(16 + packet.count), now: now)
         }
-        if case .send(let range, _) = result {
+        if case .send(let range, _, _) = result {
             var datagram = Array(buffer[range])
             let inbound = datagram.withUnsafeMutableBytes { receiver.handleDatagram($0, from: endpoint, now: now) }
             if case .packet(let range, _) = inbound { self[keyPath: inbox].append(Array(datagram[range])) }

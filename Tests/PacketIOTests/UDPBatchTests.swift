@@ -188,14 +188,44 @@ struct UDPBatchTests {
         try PacketIOSupport.receive(1, from: server.datagrams, into: &incoming)
         try #require(incoming.count == 1)
         #expect(incoming[0].destination == second, "packet info gives the address the datagram was sent to")
+        #expect(incoming[0].interfaceIndex == if_nametoindex("lo"), "packet info gives the interface it came in by")
         #expect(incoming[0].source == client.localAddresses[0])
-        incoming[0].destination = incoming[0].source
-        incoming[0].source = second
+        // Answer the way the tunnel does: to the sender, from where its datagram arrived.
+        let arrivedAt = try #require(incoming[0].arrivedAt)
+        incoming[0].address(to: client.localAddresses[0], from: arrivedAt)
         #expect(try server.datagrams.send(&incoming).sent == 1)
         var replies = client.makeBatch(capacity: nil)
         try PacketIOSupport.receive(1, from: client.datagrams, into: &replies)
         try #require(replies.count == 1)
         #expect(replies[0].source == second, "the reply left from the address chosen with packet info")
+    }
+
+    @Test(.enabled(if: PacketIOSupport.ipv6Available, Comment(rawValue: PacketIOSupport.noIPv6)),
+          arguments: Backend.allCases)
+    func packetInfoReportsAndChoosesTheIPv6AddressAndInterface(_ backend: Backend) throws {
+        try packetInfoIPv6Body(backend.ioType, backend)
+    }
+
+    func packetInfoIPv6Body<IO: BackendIO>(_ type: IO.Type, _ backend: Backend) throws {
+        let any = Endpoint(address: .v6(IPv6Address(high: 0, low: 0)), port: 0)
+        let server = try IO.open([any], backend: backend, options: .init())
+        let client = try IO.open([.ipv6Loopback(port: 0)], backend: backend, options: .init())
+        let target = Endpoint.ipv6Loopback(port: server.localAddresses[0].port)
+        var outgoing = client.makeBatch(capacity: nil)
+        PacketIOSupport.appendDatagram(PacketIOSupport.payload(6), to: target, in: &outgoing)
+        #expect(try client.datagrams.send(&outgoing).sent == 1)
+        var incoming = server.makeBatch(capacity: nil)
+        try PacketIOSupport.receive(1, from: server.datagrams, into: &incoming)
+        try #require(incoming.count == 1)
+        let arrivedAt = try #require(incoming[0].arrivedAt)
+        #expect(arrivedAt == LocalSource(address: target.address, interfaceIndex: if_nametoindex("lo")))
+        // IPv6 packet info names the interface too; the kernel must accept both for the reply.
+        incoming[0].address(to: client.localAddresses[0], from: arrivedAt)
+        #expect(try server.datagrams.send(&incoming).sent == 1)
+        var replies = client.makeBatch(capacity: nil)
+        try PacketIOSupport.receive(1, from: client.datagrams, into: &replies)
+        try #require(replies.count == 1)
+        #expect(replies[0].source == target)
     }
 
     @Test(arguments: Backend.allCases)

@@ -73,6 +73,8 @@ final class DriverPair {
     let a: DriverNode
     let b: DriverNode
     var now = MonotonicInstant(nanoseconds: 1_000_000_000)
+    /// Where A's datagrams arrive at B, as packet info would report it (nil: not reported).
+    var arrivalAtB: LocalSource?
 
     init(configuration: WireGuardConfiguration = WireGuardConfiguration(), bufferCount: Int = 256,
          bufferSize: Int = 2048, offloadsA: PacketOffloads = [], offloadsB: PacketOffloads = []) {
@@ -101,7 +103,10 @@ final class DriverPair {
             if fromA.isEmpty && fromB.isEmpty { break }
             // A GSO train sent arrives as a GRO train, as the kernel would hand it over.
             for packet in fromA where packet.destination == b.endpoint {
-                b.io.datagrams.inject(packet.bytes, source: a.endpoint, segmentSize: packet.segmentSize)
+                b.io.datagrams.inject(
+                    packet.bytes, source: a.endpoint,
+                    destination: arrivalAtB.map { Endpoint(address: $0.address, port: b.endpoint.port) },
+                    segmentSize: packet.segmentSize, interfaceIndex: arrivalAtB?.interfaceIndex ?? 0)
             }
             for packet in fromB where packet.destination == a.endpoint {
                 a.io.datagrams.inject(packet.bytes, source: b.endpoint, segmentSize: packet.segmentSize)

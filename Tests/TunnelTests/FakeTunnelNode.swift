@@ -24,9 +24,9 @@ final class FakeTunnelNode: TunnelNode {
     }
 
     func handleDatagram(
-        _ bytes: UnsafeMutableRawBufferPointer, from source: Endpoint, now: WireGuardTime
+        _ bytes: UnsafeMutableRawBufferPointer, from source: Endpoint, to local: LocalSource?, now: WireGuardTime
     ) -> WireGuardInboundResult {
-        let result = device.handleDatagram(bytes, from: source, now: now)
+        let result = device.handleDatagram(bytes, from: source, to: local, now: now)
         if case .packet(_, let peer) = result { controlEvents.append("packet from \(peer)") }
         return result
     }

@@ -218,7 +218,7 @@ final class RealSystem {
         let result = buffer.withUnsafeMutableBytes {
             node.encapsulate(buffer: $0, packet: headroom..<(headroom + bytes.count), now: now)
         }
-        if case .send(let range, let endpoint) = result {
+        if case .send(let range, let endpoint, _) = result {
             carry(Array(buffer[range]), from: Self.endpoint(client: client), to: endpoint)
         }
         pump()

@@ -76,7 +76,7 @@ func registerTransport<B: CryptoBackend>(_ backend: B.Type, name: String) {
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             template.withUnsafeBytes { (buffer.baseAddress! + 16).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            guard case .send(let range, _) = pair.a.encapsulate(
+            guard case .send(let range, _, _) = pair.a.encapsulate(
                 buffer: buffer, packet: 16..<(16 + packetLength), now: pair.now) else { fatalError("no session") }
             let datagram = UnsafeMutableRawBufferPointer(rebasing: buffer[range])
             guard case .packet = pair.b.handleDatagram(datagram, from: pair.aEndpoint, now: pair.now) else {
@@ -157,7 +157,7 @@ func registerHostile() {
         // A real transport datagram, delivered once so that its copies are replays.
         let template = pair.ipv4Packet(length: 100)
         template.withUnsafeBytes { (work.baseAddress! + 16).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        guard case .send(let range, _) = pair.a.encapsulate(buffer: work, packet: 16..<116, now: pair.now) else {
+        guard case .send(let range, _, _) = pair.a.encapsulate(buffer: work, packet: 16..<116, now: pair.now) else {
             fatalError("no session")
         }
         let transport = Array(work[range])

@@ -151,7 +151,7 @@ extension DevicePair {
         packet.withUnsafeBytes {
             (buffer.baseAddress! + headroom).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
         }
-        guard case .send(let range, _) = a.encapsulate(
+        guard case .send(let range, _, _) = a.encapsulate(
             buffer: buffer, packet: headroom..<(headroom + packet.count), now: now) else { fatalError("no session") }
         return range
     }

@@ -13,12 +13,18 @@ public final class MemoryChannel: DatagramIO, TunIO {
         public var destination: Endpoint?
         /// Size of each datagram of a GSO/GRO train, or 0 for one packet.
         public var segmentSize: Int
+        /// The interface a datagram arrived on, or the one it was sent by (0: unknown, or any).
+        public var interfaceIndex: UInt32
 
-        public init(bytes: [UInt8], source: Endpoint? = nil, destination: Endpoint? = nil, segmentSize: Int = 0) {
+        public init(
+            bytes: [UInt8], source: Endpoint? = nil, destination: Endpoint? = nil, segmentSize: Int = 0,
+            interfaceIndex: UInt32 = 0
+        ) {
             self.bytes = bytes
             self.source = source
             self.destination = destination
             self.segmentSize = segmentSize
+            self.interfaceIndex = interfaceIndex
         }
     }
 
@@ -57,12 +63,16 @@ public final class MemoryChannel: DatagramIO, TunIO {
     }
 
     /// Queues a packet for the handler to receive.
-    public func inject(_ bytes: [UInt8], source: Endpoint? = nil, destination: Endpoint? = nil, segmentSize: Int = 0) {
+    public func inject(
+        _ bytes: [UInt8], source: Endpoint? = nil, destination: Endpoint? = nil, segmentSize: Int = 0,
+        interfaceIndex: UInt32 = 0
+    ) {
         if pendingHead == pending.count {
             pending.removeAll(keepingCapacity: true)
             pendingHead = 0
         }
-        pending.append(Packet(bytes: bytes, source: source, destination: destination, segmentSize: segmentSize))
+        pending.append(Packet(bytes: bytes, source: source, destination: destination, segmentSize: segmentSize,
+                              interfaceIndex: interfaceIndex))
     }
 
     /// Packets injected and not yet received.
@@ -96,7 +106,7 @@ public final class MemoryChannel: DatagramIO, TunIO {
             packet.bytes.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             batch.append(PacketDescriptor(buffer: buffer, offset: pool.headroom, length: packet.bytes.count,
                                           segmentSize: packet.segmentSize, source: packet.source,
-                                          destination: packet.destination))
+                                          destination: packet.destination, interfaceIndex: packet.interfaceIndex))
             appended += 1
         }
         receivedCount += appended
@@ -114,7 +124,8 @@ public final class MemoryChannel: DatagramIO, TunIO {
             if recordsSent {
                 let descriptor = batch[index]
                 sent.append(Packet(bytes: Array(batch.bytes(at: index)), source: descriptor.source,
-                                   destination: descriptor.destination, segmentSize: descriptor.segmentSize))
+                                   destination: descriptor.destination, segmentSize: descriptor.segmentSize,
+                                   interfaceIndex: descriptor.interfaceIndex))
             }
             result.sent += 1
             if holdsSentBuffers, let taken = batch.take(at: index) {

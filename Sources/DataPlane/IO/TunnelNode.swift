@@ -13,8 +13,9 @@ public protocol TunnelNode: AnyObject {
     var device: WireGuardDevice<Backend> { get }
 
     /// A datagram from the network: decrypted in place, checked, and reported as the engine reports it.
+    /// `local` is the local end it arrived at, when the driver knows it; replies to the peer leave from there.
     func handleDatagram(
-        _ bytes: UnsafeMutableRawBufferPointer, from source: Endpoint, now: WireGuardTime
+        _ bytes: UnsafeMutableRawBufferPointer, from source: Endpoint, to local: LocalSource?, now: WireGuardTime
     ) -> WireGuardInboundResult
 
     /// An IP packet from the TUN device at `packet` of `buffer`: encrypted in place, held or dropped.
@@ -47,6 +48,17 @@ public protocol TunnelNode: AnyObject {
 
 /// A plain WireGuard interface: the device is its own node, with nothing for the TUN device or the
 /// control plane beyond what the engine does.
+extension TunnelNode {
+    /// A datagram from the network whose local end is not known (tests, simulations): replies leave from
+    /// wherever the kernel chooses.
+    @inlinable
+    public func handleDatagram(
+        _ bytes: UnsafeMutableRawBufferPointer, from source: Endpoint, now: WireGuardTime
+    ) -> WireGuardInboundResult {
+        handleDatagram(bytes, from: source, to: nil, now: now)
+    }
+}
+
 extension WireGuardDevice: TunnelNode {
     public typealias ControlEvent = Never
 

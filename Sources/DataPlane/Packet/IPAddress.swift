@@ -6,6 +6,15 @@ public enum IPAddress: Hashable, Sendable, BitwiseCopyable, CustomStringConverti
     case v4(IPv4Address)
     case v6(IPv6Address)
 
+    /// Whether this is the wildcard address (`0.0.0.0` or `::`), which names no local address to send from.
+    @inlinable
+    public var isUnspecified: Bool {
+        switch self {
+        case .v4(let address): return address.value == 0
+        case .v6(let address): return address.high == 0 && address.low == 0
+        }
+    }
+
     /// 32 or 128.
     @inlinable
     public var bitWidth: Int {

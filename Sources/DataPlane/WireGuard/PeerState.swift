@@ -14,6 +14,8 @@ final class PeerState<Backend: CryptoBackend> {
     // Unchecked exclusivity: the packet path reads and writes these on every packet, on the device's one
     // thread, and never holds an access across a call.
     @exclusivity(unchecked) var endpoint: Endpoint?
+    /// Where the peer's latest authenticated datagram arrived; replies leave from there (see ``LocalSource``).
+    @exclusivity(unchecked) var localSource: LocalSource?
     var persistentKeepalive: Duration? {
         didSet { persistentKeepaliveNanoseconds = persistentKeepalive?.wireGuardNanoseconds }
     }

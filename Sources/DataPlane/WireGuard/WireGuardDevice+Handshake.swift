@@ -1,23 +1,26 @@
 extension WireGuardDevice {
-    /// Processes one datagram from the network, received from `source`.
+    /// Processes one datagram from the network, received from `source` at the local end `local`.
     ///
     /// `message` is exactly the datagram; transport data is decrypted in place and the result names the
-    /// range holding the IP packet. Anything malformed or unauthenticated is counted and dropped.
+    /// range holding the IP packet. Anything malformed or unauthenticated is counted and dropped. `local`,
+    /// when the driver knows it, is kept with the peer's endpoint once the datagram is authenticated, and
+    /// replies to the peer are sent from it.
     public func handleDatagram(
-        _ message: UnsafeMutableRawBufferPointer, from source: Endpoint, now: WireGuardTime
+        _ message: UnsafeMutableRawBufferPointer, from source: Endpoint, to local: LocalSource?, now: WireGuardTime
     ) -> WireGuardInboundResult {
+        let local = local.flatMap { $0.address.isUnspecified ? nil : $0 }
         guard let type = WireGuardMessageType(of: UnsafeRawBufferPointer(message)) else {
             return drop(.malformedMessage)
         }
         switch type {
         case .transportData:
-            return handleTransportData(message, source: source, now: now)
+            return handleTransportData(message, source: source, local: local, now: now)
         case .handshakeInitiation:
             guard message.count == HandshakeInitiationLayout.size else { return drop(.malformedMessage) }
-            return handleInitiation(UnsafeRawBufferPointer(message), source: source, now: now)
+            return handleInitiation(UnsafeRawBufferPointer(message), source: source, local: local, now: now)
         case .handshakeResponse:
             guard message.count == HandshakeResponseLayout.size else { return drop(.malformedMessage) }
-            return handleResponse(UnsafeRawBufferPointer(message), source: source, now: now)
+            return handleResponse(UnsafeRawBufferPointer(message), source: source, local: local, now: now)
         case .cookieReply:
             guard message.count == CookieReplyLayout.size else { return drop(.malformedMessage) }
             return handleCookieReply(UnsafeRawBufferPointer(message), now: now)
@@ -29,7 +32,8 @@ extension WireGuardDevice {
     /// Checks MAC1, and under load MAC2 (answering with a cookie reply when it is missing); returns the
     /// drop reason or nil when the message may be processed.
     func admitHandshake(
-        _ message: UnsafeRawBufferPointer, mac1Offset: Int, source: Endpoint, now: MonotonicInstant
+        _ message: UnsafeRawBufferPointer, mac1Offset: Int, source: Endpoint, local: LocalSource?,
+        now: MonotonicInstant
     ) -> WireGuardDropReason? {
         guard var checker = cookieChecker else { return .invalidMAC1 }
         defer { cookieChecker = checker }
@@ -48,17 +52,19 @@ extension WireGuardDevice {
         if hasRoomForCookieReply {
             let reply = checker.makeReply(Backend.self, to: message, mac1Offset: mac1Offset, source: source, now: now,
                                           lifetime: configuration.cookieSecretLifetime, random: &random)
-            enqueueCookieReply(reply, to: source)
+            enqueueCookieReply(reply, to: source, from: local)
         }
         return .cookieRequired
     }
 
     // MARK: - Initiation (responder side)
 
-    func handleInitiation(_ message: UnsafeRawBufferPointer, source: Endpoint, now: WireGuardTime)
-        -> WireGuardInboundResult
+    func handleInitiation(
+        _ message: UnsafeRawBufferPointer, source: Endpoint, local: LocalSource?, now: WireGuardTime
+    ) -> WireGuardInboundResult
     {
         if let reason = admitHandshake(message, mac1Offset: HandshakeInitiationLayout.mac1, source: source,
+                                       local: local,
                                        now: now.monotonic) {
             return drop(reason)
         }
@@ -103,6 +109,7 @@ extension WireGuardDevice {
         peer.latestTimestamp = timestamp
         peer.lastInitiationConsumed = now.monotonic
         peer.endpoint = source
+        peer.localSource = local
         peer.receivedBytes &+= UInt64(message.count)
         let remoteIndex = base.loadUnaligned(fromByteOffset: HandshakeInitiationLayout.senderIndex, as: UInt32.self)
         sendResponse(to: peer, initiatorStatic: initiatorStatic, remoteEphemeral: remoteEphemeral,
@@ -159,7 +166,7 @@ extension WireGuardDevice {
         indices[localIndex] = .keypair(peer, keypair)
         peer.zeroKeysDeadline = now.monotonic + configuration.rejectAfterTime * 3
         peer.sentBytes &+= UInt64(response.count)
-        enqueue(.message(response, peer.endpoint!, peer))
+        enqueue(.message(response, peer.endpoint!, peer.localSource, peer))
     }
 
     // MARK: - Initiation (initiator side)
@@ -218,7 +225,7 @@ extension WireGuardDevice {
         peer.keepaliveDeadline = nil
         armPersistentKeepalive(peer, now: now.monotonic)
         peer.retransmitDeadline = now.monotonic + configuration.rekeyTimeout + jitter()
-        enqueue(.message(initiation, endpoint, peer))
+        enqueue(.message(initiation, endpoint, peer.localSource, peer))
     }
 
     /// The timestamp for a new initiation: the wall clock, whitened, but always after the last one sent to
@@ -242,10 +249,13 @@ extension WireGuardDevice {
 
     // MARK: - Response (initiator side)
 
-    func handleResponse(_ message: UnsafeRawBufferPointer, source: Endpoint, now: WireGuardTime)
+    func handleResponse(
+        _ message: UnsafeRawBufferPointer, source: Endpoint, local: LocalSource?, now: WireGuardTime
+    )
         -> WireGuardInboundResult
     {
         if let reason = admitHandshake(message, mac1Offset: HandshakeResponseLayout.mac1, source: source,
+                                       local: local,
                                        now: now.monotonic) {
             return drop(reason)
         }
@@ -292,6 +302,7 @@ extension WireGuardDevice {
         }
         peer.current = keypair
         peer.endpoint = source
+        peer.localSource = local
         peer.receivedBytes &+= UInt64(message.count)
         peer.lastHandshake = now.wallClock
         peer.retransmitDeadline = nil

@@ -15,6 +15,8 @@ extension WireGuardDevice {
                    time.hasElapsed(configuration.rekeyAttemptTime, since: started) {
                     giveUpHandshake(peer, now: time)
                 } else {
+                    // Unanswered: the address replies left from may be gone, so let the kernel choose again.
+                    peer.localSource = nil
                     sendInitiation(peer, now: now)
                 }
             }

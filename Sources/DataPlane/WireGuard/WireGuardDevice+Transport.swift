@@ -38,6 +38,7 @@ extension WireGuardDevice {
         buffer: UnsafeMutableRawBufferPointer, packet: Range<Int>, to peer: Peer, now: WireGuardTime
     ) -> WireGuardOutboundResult {
         guard let endpoint = peer.endpoint else { return dropOutbound(.noEndpoint) }
+        let source = peer.localSource
         let padded = paddedLength(packet.count)
         guard packet.lowerBound >= TransportDataLayout.headerSize,
               packet.lowerBound + padded + TransportDataLayout.tagSize <= buffer.count else {
@@ -46,7 +47,7 @@ extension WireGuardDevice {
         if peer.staged.isEmpty, let keypair = usableSendKeypair(peer, now: now.monotonic) {
             let range = seal(keypair, buffer: buffer, payload: packet, padded: padded)
             didSend(peer, keypair: keypair, bytes: range.count, isData: true, now: now)
-            return .send(range: range, endpoint: endpoint)
+            return .send(range: range, endpoint: endpoint, source: source)
         }
         stage(UnsafeRawBufferPointer(rebasing: buffer[packet]), for: peer)
         if usableSendKeypair(peer, now: now.monotonic) != nil {
@@ -64,7 +65,7 @@ extension WireGuardDevice {
 
     /// Decrypts a transport data message in place; `message` is exactly the datagram.
     func handleTransportData(
-        _ message: UnsafeMutableRawBufferPointer, source: Endpoint, now: WireGuardTime
+        _ message: UnsafeMutableRawBufferPointer, source: Endpoint, local: LocalSource?, now: WireGuardTime
     ) -> WireGuardInboundResult {
         let count = message.count
         guard count >= TransportDataLayout.minimumSize else { return drop(.malformedMessage) }
@@ -90,6 +91,7 @@ extension WireGuardDevice {
 
         // Authenticated: roam, count, confirm the keypair and run the receive-side timers.
         peer.endpoint = source
+        peer.localSource = local
         peer.receivedBytes &+= UInt64(count)
         if keypair === peer.next { confirm(keypair, of: peer, now: now) }
         peer.newHandshakeDeadline = nil

@@ -120,7 +120,11 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     public func updatePeer(_ peerConfiguration: WireGuardPeerConfiguration) throws(WireGuardConfigurationError) {
         guard let peer = peers[peerConfiguration.publicKey] else { throw .unknownPeer(peerConfiguration.publicKey) }
         peer.presharedKey = peerConfiguration.presharedKey
-        if let endpoint = peerConfiguration.endpoint { peer.endpoint = endpoint }
+        if let endpoint = peerConfiguration.endpoint, endpoint != peer.endpoint {
+            // A new endpoint may be reached from another address: let the kernel choose until it answers.
+            peer.endpoint = endpoint
+            peer.localSource = nil
+        }
         let wasKeepingAlive = peer.persistentKeepalive != nil
         peer.persistentKeepalive = peerConfiguration.persistentKeepalive
         if peer.persistentKeepalive == nil {
@@ -246,7 +250,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         defer { compactOutboxIfDrained() }
         while outboxHead < outbox.count {
             switch outbox[outboxHead] {
-            case .message(let bytes, let endpoint, let peer):
+            case .message(let bytes, let endpoint, let source, let peer):
                 outboxHead += 1
                 if peer == nil { pendingCookieReplies -= 1 }
                 if peer?.isRemoved == true { continue }
@@ -255,7 +259,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
                     continue
                 }
                 bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-                return WireGuardDatagram(count: bytes.count, endpoint: endpoint)
+                return WireGuardDatagram(count: bytes.count, endpoint: endpoint, source: source)
             case .keepalive(let peer):
                 outboxHead += 1
                 guard !peer.isRemoved, let endpoint = peer.endpoint,
@@ -263,7 +267,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
                       buffer.count >= TransportDataLayout.minimumSize else { continue }
                 let range = seal(keypair, buffer: buffer, payload: TransportDataLayout.headerSize..<16, padded: 0)
                 didSend(peer, keypair: keypair, bytes: range.count, isData: false, now: now)
-                return WireGuardDatagram(count: range.count, endpoint: endpoint)
+                return WireGuardDatagram(count: range.count, endpoint: endpoint, source: peer.localSource)
             case .flush(let peer):
                 guard !peer.isRemoved, !peer.staged.isEmpty, let endpoint = peer.endpoint,
                       let keypair = usableSendKeypair(peer, now: now.monotonic) else {
@@ -287,7 +291,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
                 }
                 let range = seal(keypair, buffer: buffer, payload: header..<(header + packet.count), padded: padded)
                 didSend(peer, keypair: keypair, bytes: range.count, isData: true, now: now)
-                return WireGuardDatagram(count: range.count, endpoint: endpoint)
+                return WireGuardDatagram(count: range.count, endpoint: endpoint, source: peer.localSource)
             }
         }
         return nil
@@ -330,10 +334,10 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     var hasRoomForCookieReply: Bool { pendingCookieReplies < configuration.cookieReplyBacklogLimit }
 
     /// Queues a cookie reply; the caller checked ``hasRoomForCookieReply`` before building it.
-    func enqueueCookieReply(_ reply: [UInt8], to source: Endpoint) {
+    func enqueueCookieReply(_ reply: [UInt8], to source: Endpoint, from local: LocalSource?) {
         pendingCookieReplies += 1
         cookieRepliesQueued &+= 1
-        outbox.append(.message(reply, source, nil))
+        outbox.append(.message(reply, source, local, nil))
     }
 
     // MARK: - Helpers

@@ -13,8 +13,8 @@ public enum WireGuardInboundResult: Equatable, Sendable {
 
 /// What became of an IP packet from the TUN device.
 public enum WireGuardOutboundResult: Equatable, Sendable {
-    /// Encrypted in place: send `range` of the caller's buffer to `endpoint`.
-    case send(range: Range<Int>, endpoint: Endpoint)
+    /// Encrypted in place: send `range` of the caller's buffer to `endpoint`, from `source` when it is set.
+    case send(range: Range<Int>, endpoint: Endpoint, source: LocalSource? = nil)
     /// No usable session: the packet was copied into the peer's queue and a handshake may have been
     /// started; poll `nextDatagram`.
     case staged(peer: PeerID)
@@ -28,6 +28,8 @@ public struct WireGuardDatagram: Equatable, Sendable {
     public var count: Int
     /// The destination.
     public var endpoint: Endpoint
+    /// The local address (and interface) to send from, or nil to let the kernel choose.
+    public var source: LocalSource? = nil
 }
 
 /// Why a configuration call was refused.
@@ -51,7 +53,8 @@ public enum WireGuardConfigurationError: Error, Equatable, Sendable, CustomStrin
 /// A pending output of the device, waiting for `nextDatagram`.
 enum OutboxItem<Backend: CryptoBackend> {
     /// A finished handshake or cookie message.
-    case message([UInt8], Endpoint, PeerState<Backend>?)
+    /// A finished handshake or cookie message, the local end to send it from, and the peer it is for.
+    case message([UInt8], Endpoint, LocalSource?, PeerState<Backend>?)
     /// A keepalive, encrypted when polled.
     case keepalive(PeerState<Backend>)
     /// The peer's staged packets, encrypted one per poll.

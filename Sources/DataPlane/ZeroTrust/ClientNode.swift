@@ -222,9 +222,9 @@ public final class ClientNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tun
 
     /// Decrypts a datagram; a packet is delivered only if its source may come through that Gateway.
     public func handleDatagram(
-        _ bytes: UnsafeMutableRawBufferPointer, from source: Endpoint, now: WireGuardTime
+        _ bytes: UnsafeMutableRawBufferPointer, from source: Endpoint, to local: LocalSource?, now: WireGuardTime
     ) -> WireGuardInboundResult {
-        let result = device.handleDatagram(bytes, from: source, now: now)
+        let result = device.handleDatagram(bytes, from: source, to: local, now: now)
         guard case .packet(let range, let peer) = result else { return result }
         let index = Int(peer.index)
         guard index < gatewaysByPeer.count, let gateway = gatewaysByPeer[index] else {

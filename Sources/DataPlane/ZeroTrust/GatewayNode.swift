@@ -183,9 +183,9 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
 
     /// Decrypts a datagram; a Client's packet is delivered only if its authorizations allow it.
     public func handleDatagram(
-        _ bytes: UnsafeMutableRawBufferPointer, from source: Endpoint, now: WireGuardTime
+        _ bytes: UnsafeMutableRawBufferPointer, from source: Endpoint, to local: LocalSource?, now: WireGuardTime
     ) -> WireGuardInboundResult {
-        let result = device.handleDatagram(bytes, from: source, now: now)
+        let result = device.handleDatagram(bytes, from: source, to: local, now: now)
         guard case .packet(let range, let peer) = result else { return result }
         let index = Int(peer.index)
         guard index < clients.count, let entry = clients[index] else {

@@ -11,9 +11,9 @@ extension WireGuardDevice {
         let header = TransportDataLayout.headerSize
         guard header + packet.count + 64 <= buffer.count, let source = packet.baseAddress else { return nil }
         (buffer.baseAddress! + header).copyMemory(from: source, byteCount: packet.count)
-        guard case .send(let range, let endpoint) = encapsulate(
+        guard case .send(let range, let endpoint, let local) = encapsulate(
             to: peer, buffer: buffer, packet: header..<(header + packet.count), now: now) else { return nil }
         // The header went into the headroom: the datagram starts at the buffer's start.
-        return WireGuardDatagram(count: range.upperBound, endpoint: endpoint)
+        return WireGuardDatagram(count: range.upperBound, endpoint: endpoint, source: local)
     }
 }

@@ -54,10 +54,5 @@ extension Endpoint {
     var addressFamily: Int32 { isIPv4 ? AF_INET : AF_INET6 }
 
     /// Whether the address is the wildcard (`0.0.0.0` or `::`).
-    var isUnspecified: Bool {
-        switch address {
-        case .v4(let ipv4): return ipv4.value == 0
-        case .v6(let ipv6): return ipv6.high == 0 && ipv6.low == 0
-        }
-    }
+    var isUnspecified: Bool { address.isUnspecified }
 }

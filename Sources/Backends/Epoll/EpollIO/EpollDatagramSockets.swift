@@ -1,4 +1,5 @@
 import CFZEpoll
+import CFZSocketControl
 import DataPlane
 import Glibc
 
@@ -110,7 +111,9 @@ public final class EpollDatagramSockets: DatagramIO {
                 else { continue }
                 vector.prepareSend(
                     slots, base: pool.address(of: entry.buffer) + entry.offset, length: entry.length,
-                    destination: destination, source: entry.source.flatMap { $0.isUnspecified ? nil : $0.address },
+                    destination: destination,
+                    source: entry.source.flatMap { $0.address.isUnspecified ? nil : $0.address },
+                    interfaceIndex: entry.interfaceIndex,
                     segmentSize: entry.segmentSize)
                 slots += 1
                 if slots == vector.capacity {
@@ -159,7 +162,8 @@ public final class EpollDatagramSockets: DatagramIO {
                 PacketDescriptor(
                     buffer: vector.buffers[slot], offset: pool.headroom, length: length,
                     segmentSize: Int(control.segment_size), source: source,
-                    destination: Self.localAddress(control, port: port, fallback: socket.localAddress)))
+                    destination: Self.localAddress(control, port: port, fallback: socket.localAddress),
+                    interfaceIndex: control.interface_index))
             appended += 1
         }
         while Int(received) < prepared {

@@ -1,4 +1,5 @@
 import CFZEpoll
+import CFZSocketControl
 import DataPlane
 import Glibc
 
@@ -59,12 +60,13 @@ final class MessageVector {
         headers[slot] = cfz_mmsghdr(msg_hdr: header, msg_len: 0)
     }
 
-    /// Points header `slot` at `length` bytes at `base` for sending to `destination`, from `source` when it is
-    /// set and of the same family as `destination`, as `segmentSize`-byte segments when that is above 0.
+    /// Points header `slot` at `length` bytes at `base` for sending to `destination`, from `source` (on
+    /// `interfaceIndex`, for IPv6) when it is set and of the same family as `destination`, as `segmentSize`-byte
+    /// segments when that is above 0.
     @inline(__always)
     func prepareSend(
         _ slot: Int, base: UnsafeMutableRawPointer, length: Int,
-        destination: Endpoint, source: IPAddress?, segmentSize: Int
+        destination: Endpoint, source: IPAddress?, interfaceIndex: UInt32, segmentSize: Int
     ) {
         vectors[slot] = iovec(iov_base: base, iov_len: length)
         var header = msghdr()
@@ -77,10 +79,10 @@ final class MessageVector {
         var controlLength = 0
         if let source, Endpoint(address: source, port: 0).hasSameFamily(as: destination) {
             controlLength = withSourceBytes(source) {
-                cfz_build_send_control(control, controlSpace, destination.addressFamily, $0, segment)
+                cfz_build_send_control(control, controlSpace, destination.addressFamily, $0, interfaceIndex, segment)
             }
         } else if segment != 0 {
-            controlLength = cfz_build_send_control(control, controlSpace, destination.addressFamily, nil, segment)
+            controlLength = cfz_build_send_control(control, controlSpace, destination.addressFamily, nil, 0, segment)
         }
         header.msg_control = controlLength > 0 ? control : nil
         header.msg_controllen = max(controlLength, 0)

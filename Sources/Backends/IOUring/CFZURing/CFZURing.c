@@ -23,15 +23,6 @@
 
 #include <liburing.h>
 
-#ifndef SOL_UDP
-#define SOL_UDP 17
-#endif
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20
 #endif
@@ -266,14 +257,6 @@ void cfz_buffer_ring_destroy(cfz_uring *ring, cfz_buffer_ring *buffers) {
     free(buffers);
 }
 
-size_t cfz_uring_receive_control_space(void) {
-    return CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int));
-}
-
-size_t cfz_uring_send_control_space(void) {
-    return CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint16_t));
-}
-
 static void read_sockaddr(const void *name, socklen_t length, struct cfz_datagram_info *info) {
     sa_family_t family;
     if (length < sizeof(family)) {
@@ -295,30 +278,6 @@ static void read_sockaddr(const void *name, socklen_t length, struct cfz_datagra
     }
 }
 
-/* Walks the control messages of `message` (whose msg_control/msg_controllen say where they are). */
-static void read_control(struct msghdr *message, struct cfz_datagram_info *info) {
-    if (message->msg_control == NULL || message->msg_controllen == 0) {
-        return;
-    }
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(message); c != NULL; c = CMSG_NXTHDR(message, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-            struct in_pktinfo packet_info;
-            memcpy(&packet_info, CMSG_DATA(c), sizeof(packet_info));
-            memcpy(info->destination, &packet_info.ipi_addr, 4);
-            info->destination_family = AF_INET;
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-            struct in6_pktinfo packet_info;
-            memcpy(&packet_info, CMSG_DATA(c), sizeof(packet_info));
-            memcpy(info->destination, &packet_info.ipi6_addr, 16);
-            info->destination_family = AF_INET6;
-        } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-            int size;
-            memcpy(&size, CMSG_DATA(c), sizeof(size));
-            info->segment_size = size;
-        }
-    }
-}
-
 long cfz_parse_multishot(void *buffer, int length, struct msghdr *message, struct cfz_datagram_info *info,
                          long *payload_length) {
     memset(info, 0, sizeof(*info));
@@ -334,7 +293,7 @@ long cfz_parse_multishot(void *buffer, int length, struct msghdr *message, struc
     memset(&view, 0, sizeof(view));
     view.msg_control = (char *)buffer + sizeof(struct io_uring_recvmsg_out) + message->msg_namelen;
     view.msg_controllen = out->controllen;
-    read_control(&view, info);
+    cfz_parse_receive_control(&view, &info->control);
     info->truncated = (out->flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
     void *payload = io_uring_recvmsg_payload(out, message);
     *payload_length = (long)io_uring_recvmsg_payload_length(out, length, message);
@@ -344,7 +303,7 @@ long cfz_parse_multishot(void *buffer, int length, struct msghdr *message, struc
 void cfz_parse_message(struct msghdr *message, struct cfz_datagram_info *info) {
     memset(info, 0, sizeof(*info));
     read_sockaddr(message->msg_name, message->msg_namelen, info);
-    read_control(message, info);
+    cfz_parse_receive_control(message, &info->control);
     info->truncated = (message->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
 }
 
@@ -364,12 +323,12 @@ void cfz_prepare_receive(struct msghdr *message, struct iovec *iov, void *buffer
 void cfz_prepare_multishot(struct msghdr *message) {
     memset(message, 0, sizeof(*message));
     message->msg_namelen = CFZ_RECEIVE_NAME_SPACE;
-    message->msg_controllen = cfz_uring_receive_control_space();
+    message->msg_controllen = cfz_receive_control_space();
 }
 
 int cfz_prepare_send(struct msghdr *message, struct iovec *iov, void *buffer, size_t length, void *name,
                      void *control, int family, const uint8_t *address, uint16_t port, const uint8_t *source,
-                     uint16_t segment_size) {
+                     unsigned int interface_index, uint16_t segment_size) {
     memset(message, 0, sizeof(*message));
     iov->iov_base = buffer;
     iov->iov_len = length;
@@ -395,45 +354,14 @@ int cfz_prepare_send(struct msghdr *message, struct iovec *iov, void *buffer, si
     } else {
         return -1;
     }
-    size_t needed = 0;
-    if (source != NULL) {
-        needed += family == AF_INET ? CMSG_SPACE(sizeof(struct in_pktinfo)) : CMSG_SPACE(sizeof(struct in6_pktinfo));
+    long control_length = cfz_build_send_control(control, cfz_send_control_space(), family, source,
+                                                 interface_index, segment_size);
+    if (control_length < 0) {
+        return -1;
     }
-    if (segment_size != 0) {
-        needed += CMSG_SPACE(sizeof(uint16_t));
-    }
-    if (needed == 0) {
-        return 0;
-    }
-    memset(control, 0, needed);
-    message->msg_control = control;
-    message->msg_controllen = needed;
-    struct cmsghdr *c = CMSG_FIRSTHDR(message);
-    if (source != NULL) {
-        if (family == AF_INET) {
-            struct in_pktinfo packet_info;
-            memset(&packet_info, 0, sizeof(packet_info));
-            memcpy(&packet_info.ipi_spec_dst, source, 4);
-            c->cmsg_level = IPPROTO_IP;
-            c->cmsg_type = IP_PKTINFO;
-            c->cmsg_len = CMSG_LEN(sizeof(packet_info));
-            memcpy(CMSG_DATA(c), &packet_info, sizeof(packet_info));
-        } else {
-            struct in6_pktinfo packet_info;
-            memset(&packet_info, 0, sizeof(packet_info));
-            memcpy(&packet_info.ipi6_addr, source, 16);
-            c->cmsg_level = IPPROTO_IPV6;
-            c->cmsg_type = IPV6_PKTINFO;
-            c->cmsg_len = CMSG_LEN(sizeof(packet_info));
-            memcpy(CMSG_DATA(c), &packet_info, sizeof(packet_info));
-        }
-        c = CMSG_NXTHDR(message, c);
-    }
-    if (segment_size != 0) {
-        c->cmsg_level = SOL_UDP;
-        c->cmsg_type = UDP_SEGMENT;
-        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-        memcpy(CMSG_DATA(c), &segment_size, sizeof(segment_size));
+    if (control_length > 0) {
+        message->msg_control = control;
+        message->msg_controllen = (size_t)control_length;
     }
     return 0;
 }
@@ -487,7 +415,7 @@ int cfz_udp_open(int family, const uint8_t *address, uint16_t port, int receive_
         *failed_call = "setsockopt(SO_SNDBUF)";
         goto fail;
     }
-    if (gro && set_int_option(fd, SOL_UDP, UDP_GRO, 1) < 0) {
+    if (gro && set_int_option(fd, CFZ_SOL_UDP, CFZ_UDP_GRO, 1) < 0) {
         *failed_call = "setsockopt(UDP_GRO)";
         goto fail;
     }
@@ -517,10 +445,10 @@ int cfz_udp_offload_support(void) {
         return 0;
     }
     int result = 0;
-    if (set_int_option(fd, SOL_UDP, UDP_SEGMENT, 1400) == 0) {
+    if (set_int_option(fd, CFZ_SOL_UDP, CFZ_UDP_SEGMENT, 1400) == 0) {
         result |= 1;
     }
-    if (set_int_option(fd, SOL_UDP, UDP_GRO, 1) == 0) {
+    if (set_int_option(fd, CFZ_SOL_UDP, CFZ_UDP_GRO, 1) == 0) {
         result |= 2;
     }
     close(fd);

@@ -1,4 +1,5 @@
 import CFZURing
+import CFZSocketControl
 import DataPlane
 import Glibc
 
@@ -36,7 +37,7 @@ final class DatagramReceiver {
     private var outstanding: [Int]
 
     /// The kernel's header, the sender's address and the control messages in front of a multishot payload.
-    static var multishotOverhead: Int { 16 + Int(CFZ_RECEIVE_NAME_SPACE) + cfz_uring_receive_control_space() }
+    static var multishotOverhead: Int { 16 + Int(CFZ_RECEIVE_NAME_SPACE) + cfz_receive_control_space() }
 
     init(
         descriptors: [Int32], localAddresses: [Endpoint], pool: PacketBufferPool, target: Int, mode: Mode?,
@@ -206,8 +207,9 @@ final class DatagramReceiver {
             }
             batch.append(
                 PacketDescriptor(
-                    buffer: buffer, offset: offset, length: length, segmentSize: Int(info.segment_size),
-                    source: source, destination: destination(info, socket: socket)))
+                    buffer: buffer, offset: offset, length: length, segmentSize: Int(info.control.segment_size),
+                    source: source, destination: destination(info, socket: socket),
+                    interfaceIndex: info.control.interface_index))
             appended += 1
         }
         if mode == .multishot { refill() }
@@ -257,7 +259,9 @@ final class DatagramReceiver {
     @inline(__always)
     private func destination(_ info: cfz_datagram_info, socket: Int) -> Endpoint {
         let local = localAddresses[socket]
-        guard let address = Self.address(info.destination, family: info.destination_family) else { return local }
+        guard let address = Self.address(info.control.destination, family: info.control.destination_family) else {
+            return local
+        }
         return Endpoint(address: address, port: local.port)
     }
 

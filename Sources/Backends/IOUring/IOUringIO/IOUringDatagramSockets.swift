@@ -138,14 +138,15 @@ public final class IOUringDatagramSockets: DatagramIO {
             let base = raw.baseAddress!
             destination.address.store(to: base)
             var source: UnsafePointer<UInt8>? = nil
-            if let chosen = entry.source, Self.family(of: chosen) == family, !Self.isUnspecified(chosen.address) {
+            if let chosen = entry.source, Self.family(of: chosen) == family, !chosen.address.isUnspecified {
                 chosen.address.store(to: base + 16)
                 source = UnsafePointer((base + 16).assumingMemoryBound(to: UInt8.self))
             }
             return cfz_prepare_send(
                 sends.messages + slot, sends.vectors + slot, pool.address(of: entry.buffer) + entry.offset,
                 entry.length, sends.name(slot), sends.control(slot), family,
-                base.assumingMemoryBound(to: UInt8.self), destination.port, source, segment)
+                base.assumingMemoryBound(to: UInt8.self), destination.port, source,
+                source == nil ? 0 : entry.interfaceIndex, segment)
         }
         guard prepared == 0 else { return false }
         let fd = fileDescriptors[socket]
@@ -157,13 +158,6 @@ public final class IOUringDatagramSockets: DatagramIO {
     private static func family(of endpoint: Endpoint) -> Int32 {
         if case .v4 = endpoint.address { return AF_INET }
         return AF_INET6
-    }
-
-    private static func isUnspecified(_ address: IPAddress) -> Bool {
-        switch address {
-        case .v4(let ipv4): return ipv4.value == 0
-        case .v6(let ipv6): return ipv6.high == 0 && ipv6.low == 0
-        }
     }
 
     /// Opens and binds one socket; returns its descriptor and bound port.

@@ -1,4 +1,5 @@
 import CFZURing
+import CFZSocketControl
 import DataPlane
 import Glibc
 
@@ -26,7 +27,7 @@ final class ReceiveSlots {
         vectors.initialize(repeating: iovec(), count: capacity)
         names = .allocate(capacity: capacity)
         names.initialize(repeating: sockaddr_storage(), count: capacity)
-        controlSpace = cfz_uring_receive_control_space()
+        controlSpace = cfz_receive_control_space()
         controls = .allocate(byteCount: capacity * controlSpace, alignment: 16)
         controls.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * controlSpace)
         buffers = .allocate(capacity: capacity)

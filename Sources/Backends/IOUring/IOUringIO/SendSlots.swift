@@ -1,4 +1,5 @@
 import CFZURing
+import CFZSocketControl
 import DataPlane
 import Glibc
 
@@ -29,7 +30,7 @@ final class SendSlots {
         vectors.initialize(repeating: iovec(), count: capacity)
         names = .allocate(byteCount: capacity * Self.nameSpace, alignment: 16)
         names.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * Self.nameSpace)
-        controlSpace = cfz_uring_send_control_space()
+        controlSpace = cfz_send_control_space()
         controls = .allocate(byteCount: capacity * controlSpace, alignment: 16)
         controls.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * controlSpace)
         buffers = .allocate(capacity: capacity)

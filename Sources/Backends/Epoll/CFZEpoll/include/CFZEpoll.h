@@ -34,35 +34,6 @@ int cfz_recvmmsg(int fd, struct cfz_mmsghdr *messages, unsigned int count, int f
 /// `sendmmsg(2)`. Returns the number of messages sent, or -1 with `errno` set.
 int cfz_sendmmsg(int fd, struct cfz_mmsghdr *messages, unsigned int count, int flags);
 
-/// Bytes of control buffer one received datagram needs: a packet-info message and a GRO segment size.
-size_t cfz_receive_control_space(void);
-
-/// Bytes of control buffer one sent datagram needs: a packet-info message and a GSO segment size.
-size_t cfz_send_control_space(void);
-
-/// What the control messages of one received datagram said.
-struct cfz_receive_control {
-    /// The destination address of the datagram (4 bytes for IPv4 in network order, or 16 for IPv6).
-    uint8_t destination[16];
-    /// `AF_INET` or `AF_INET6` when `destination` is set, else 0.
-    int destination_family;
-    /// The interface index the datagram arrived on, or 0.
-    unsigned int interface_index;
-    /// The GRO segment size, or 0 when the datagram was not coalesced.
-    int segment_size;
-};
-
-/// Reads the packet-info and `UDP_GRO` control messages from `message` into `out`.
-void cfz_parse_receive_control(const struct msghdr *message, struct cfz_receive_control *out);
-
-/// Writes the control messages for one datagram to send into `control` (of `capacity` bytes):
-/// a packet-info message choosing the source address when `source` is not NULL (4 bytes for `AF_INET`,
-/// 16 for `AF_INET6`), and a `UDP_SEGMENT` message when `segment_size` is not 0.
-/// Returns the control length to store in `msg_controllen` (0 when there is nothing to send), or -1 if
-/// `capacity` is too small.
-long cfz_build_send_control(
-    void *control, size_t capacity, int family, const uint8_t *source, uint16_t segment_size);
-
 /// Turns on reporting of the destination address (`IP_PKTINFO` or `IPV6_RECVPKTINFO`) for `family`.
 /// Returns 0, or -1 with `errno` set.
 int cfz_enable_packet_info(int fd, int family);

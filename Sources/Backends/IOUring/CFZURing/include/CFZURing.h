@@ -20,6 +20,8 @@
 #include <time.h>
 #include <sys/eventfd.h>
 
+#include "CFZSocketControl.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -98,22 +100,14 @@ void cfz_buffer_ring_destroy(cfz_uring *ring, cfz_buffer_ring *buffers);
 
 /// Room reserved for the sender's address in a multishot receive buffer.
 #define CFZ_RECEIVE_NAME_SPACE 32
-/// Room reserved for control messages (packet info and a GRO segment size) in every received datagram.
-size_t cfz_uring_receive_control_space(void);
-/// Room for the control messages of a datagram to send (packet info and a GSO segment size).
-size_t cfz_uring_send_control_space(void);
-
 /// What one received datagram said besides its bytes.
 struct cfz_datagram_info {
     /// Sender: family (AF_INET/AF_INET6, 0 if unknown), 4 or 16 address bytes in network order, port.
     int source_family;
     uint8_t source[16];
     uint16_t source_port;
-    /// Local address from packet info: family (0 if absent) and bytes.
-    int destination_family;
-    uint8_t destination[16];
-    /// GRO segment size, 0 for a single datagram.
-    int segment_size;
+    /// Local address and interface from packet info, and the GRO segment size (0 for a single datagram).
+    struct cfz_receive_control control;
     /// `MSG_TRUNC` or `MSG_CTRUNC` was set: the datagram did not fit.
     int truncated;
 };
@@ -133,11 +127,12 @@ void cfz_prepare_receive(struct msghdr *message, struct iovec *iov, void *buffer
                          void *control, size_t control_space);
 
 /// Sets up `message` to send `length` bytes at `buffer` to `family`/`address` (4 or 16 bytes)/`port`,
-/// from `source` (NULL: any) with segments of `segment_size` (0: one datagram). `name` must hold a
-/// sockaddr_in6 and `control` `cfz_uring_send_control_space()` bytes. Returns 0, or -1 for a bad family.
+/// from `source` (NULL: any) on interface `interface_index` (see `cfz_build_send_control`) with segments of
+/// `segment_size` (0: one datagram). `name` must hold a sockaddr_in6 and `control` `cfz_send_control_space()`
+/// bytes. Returns 0, or -1 for a bad family.
 int cfz_prepare_send(struct msghdr *message, struct iovec *iov, void *buffer, size_t length, void *name,
                      void *control, int family, const uint8_t *address, uint16_t port, const uint8_t *source,
-                     uint16_t segment_size);
+                     unsigned int interface_index, uint16_t segment_size);
 
 /// Sets up a bare msghdr for a multishot recvmsg: name and control room only.
 void cfz_prepare_multishot(struct msghdr *message);
