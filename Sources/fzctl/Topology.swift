@@ -137,7 +137,9 @@ final class Topology {
         var command = ["ip", "netns", "exec", nsA, "iperf3", "-c", Self.innerB, "-t", "\(seconds)", "-J"]
         if test == "udp" {
             let bitsPerSecond = Int(((offeredGigabitsPerSecond ?? 1) * 1e9).rounded())
-            command += ["-u", "-b", "\(bitsPerSecond)", "-l", "1372"]
+            // 4 MiB socket buffers on both iperf3 ends: with the default ~200 KiB the receiving iperf3, not the
+            // tunnel, drops bursts, and the loss search would measure iperf3.
+            command += ["-u", "-b", "\(bitsPerSecond)", "-l", "1372", "-w", "4M"]
         }
         // The server may still be starting; a refused connection is retried a few times. iperf3 -J reports
         // some failures only in its JSON, with exit status 0.
