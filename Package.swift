@@ -71,23 +71,30 @@ let package = Package(
             swiftSettings: packetPath
         ),
         .target(name: "CFZSocketControl", path: "Sources/Backends/Support/CFZSocketControl"),
-        .target(name: "CFZEpoll", dependencies: ["CFZSocketControl"], path: "Sources/Backends/Epoll/CFZEpoll"),
+        .target(name: "CFZTunDevice", path: "Sources/Backends/Support/CFZTunDevice"),
+        .target(
+            name: "CFZEpoll", dependencies: ["CFZSocketControl", "CFZTunDevice"],
+            path: "Sources/Backends/Epoll/CFZEpoll"
+        ),
         .target(name: "CFZLoopSupport", path: "Sources/Backends/Support/CFZLoopSupport"),
         .target(
             name: "PacketLoopSupport", dependencies: ["DataPlane", "CFZLoopSupport"],
             path: "Sources/Backends/Support/PacketLoopSupport"
         ),
         .target(
-            name: "EpollIO", dependencies: ["DataPlane", "CFZEpoll", "CFZSocketControl", "PacketLoopSupport"],
+            name: "EpollIO",
+            dependencies: ["DataPlane", "CFZEpoll", "CFZSocketControl", "CFZTunDevice", "PacketLoopSupport"],
             path: "Sources/Backends/Epoll/EpollIO",
             swiftSettings: packetPath
         ),
         .target(
-            name: "CFZURing", dependencies: ["CFZSocketControl"], path: "Sources/Backends/IOUring/CFZURing",
+            name: "CFZURing", dependencies: ["CFZSocketControl", "CFZTunDevice"],
+            path: "Sources/Backends/IOUring/CFZURing",
             linkerSettings: [.linkedLibrary("uring", .when(platforms: [.linux]))]
         ),
         .target(
-            name: "IOUringIO", dependencies: ["DataPlane", "CFZURing", "CFZSocketControl", "PacketLoopSupport"],
+            name: "IOUringIO",
+            dependencies: ["DataPlane", "CFZURing", "CFZSocketControl", "CFZTunDevice", "PacketLoopSupport"],
             path: "Sources/Backends/IOUring/IOUringIO",
             swiftSettings: packetPath
         ),
@@ -137,8 +144,8 @@ let package = Package(
         .executableTarget(
             name: "fzctl",
             dependencies: [
-                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "CFZSocketControl", "IOUringIO", "Tunnel", "WireGuardConfig",
-                "HostSetup",
+                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "CFZSocketControl", "IOUringIO", "Tunnel",
+                "WireGuardConfig", "HostSetup",
                 "PortalClient", "ControlProtocol", "NodeAgent", "Portal", "PortalService", "BarChart",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

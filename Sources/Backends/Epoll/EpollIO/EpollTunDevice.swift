@@ -1,4 +1,5 @@
 import CFZEpoll
+import CFZTunDevice
 import DataPlane
 import Glibc
 

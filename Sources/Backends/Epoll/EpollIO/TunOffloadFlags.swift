@@ -1,4 +1,4 @@
-import CFZEpoll
+import CFZTunDevice
 
 /// The `TUNSETOFFLOAD` offloads a TUN device accepted: checksum, TCP segmentation for IPv4 and IPv6, and UDP
 /// segmentation (USO, Linux 6.2 and later) for IPv4 and IPv6.

@@ -8,29 +8,19 @@
 #include <sys/socket.h>
 #include <sys/select.h>
 #include <sys/uio.h>
-#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
-#include <net/if.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/if_tun.h>
 
 #include "CFZURing.h"
 
 #include <liburing.h>
 
-#ifndef TUN_F_USO4
-#define TUN_F_USO4 0x20
-#endif
-#ifndef TUN_F_USO6
-#define TUN_F_USO6 0x40
-#endif
 
-_Static_assert(CFZ_URING_INTERFACE_NAME_SIZE == IFNAMSIZ, "IFNAMSIZ");
 _Static_assert(CFZ_RECEIVE_NAME_SPACE >= sizeof(struct sockaddr_in6), "name room");
 
 struct cfz_uring {
@@ -459,41 +449,22 @@ int cfz_uring_tun_open(const char *name, int offload, char *actual_name, int *of
                        const char **failed_call) {
     *offload_in_effect = 0;
     *uso = 0;
-    if (strlen(name) >= IFNAMSIZ) {
-        *failed_call = "TUNSETIFF";
-        errno = ENAMETOOLONG;
-        return -1;
+    int fd = cfz_tun_open_flags(name, offload, actual_name, failed_call);
+    if (fd < 0 || !offload) {
+        return fd;
     }
-    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        *failed_call = "open(/dev/net/tun)";
-        return -1;
-    }
-    struct ifreq request;
-    memset(&request, 0, sizeof(request));
-    request.ifr_flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
-    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
-    if (ioctl(fd, TUNSETIFF, &request) < 0) {
-        *failed_call = "ioctl(TUNSETIFF)";
+    if (cfz_tun_set_virtio_header_size(fd, 10) < 0) {
+        *failed_call = "ioctl(TUNSETVNETHDRSZ)";
         goto fail;
     }
-    if (offload) {
-        int header_size = 10;
-        if (ioctl(fd, TUNSETVNETHDRSZ, &header_size) < 0) {
-            *failed_call = "ioctl(TUNSETVNETHDRSZ)";
-            goto fail;
-        }
-        unsigned long base = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
-        if (ioctl(fd, TUNSETOFFLOAD, base | TUN_F_USO4 | TUN_F_USO6) == 0) {
-            *uso = 1;
-        } else if (ioctl(fd, TUNSETOFFLOAD, base) < 0) {
-            *failed_call = "ioctl(TUNSETOFFLOAD)";
-            goto fail;
-        }
-        *offload_in_effect = 1;
+    unsigned int base = CFZ_TUN_F_CSUM | CFZ_TUN_F_TSO4 | CFZ_TUN_F_TSO6;
+    if (cfz_tun_set_offload(fd, base | CFZ_TUN_F_USO4 | CFZ_TUN_F_USO6) == 0) {
+        *uso = 1;
+    } else if (cfz_tun_set_offload(fd, base) < 0) {
+        *failed_call = "ioctl(TUNSETOFFLOAD)";
+        goto fail;
     }
-    memcpy(actual_name, request.ifr_name, IFNAMSIZ);
-    actual_name[IFNAMSIZ - 1] = '\0';
+    *offload_in_effect = 1;
     return fd;
 fail: {
         int saved = errno;

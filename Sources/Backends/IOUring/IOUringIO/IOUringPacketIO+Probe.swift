@@ -1,4 +1,5 @@
 import CFZURing
+import CFZTunDevice
 import DataPlane
 import Glibc
 
@@ -47,7 +48,7 @@ extension IOUringPacketIO {
         if udp & 2 != 0 { offloads.insert(.udpGRO) }
         details.append("UDP: GSO \(udp & 1 != 0 ? "yes" : "no"), GRO \(udp & 2 != 0 ? "yes" : "no")")
         if geteuid() == 0 {
-            var name = [CChar](repeating: 0, count: Int(CFZ_URING_INTERFACE_NAME_SIZE))
+            var name = [CChar](repeating: 0, count: Int(CFZ_INTERFACE_NAME_SIZE))
             var failedCall: UnsafePointer<CChar>? = nil
             var on: Int32 = 0
             var uso: Int32 = 0

@@ -1,4 +1,5 @@
 import CFZURing
+import CFZTunDevice
 import DataPlane
 import Glibc
 
@@ -32,8 +33,8 @@ public final class IOUringTunDevice: TunIO {
     init(name: String, pool: PacketBufferPool, ring: IOUringRing, offload: Bool, readDepth: Int)
         throws(IOUringIOError)
     {
-        guard name.utf8.count < Int(CFZ_URING_INTERFACE_NAME_SIZE) else { throw .interfaceNameTooLong(name) }
-        var actual = [CChar](repeating: 0, count: Int(CFZ_URING_INTERFACE_NAME_SIZE))
+        guard name.utf8.count < Int(CFZ_INTERFACE_NAME_SIZE) else { throw .interfaceNameTooLong(name) }
+        var actual = [CChar](repeating: 0, count: Int(CFZ_INTERFACE_NAME_SIZE))
         var failedCall: UnsafePointer<CChar>? = nil
         var offloadOn: Int32 = 0
         var uso: Int32 = 0

@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 
 #include "CFZSocketControl.h"
+#include "CFZTunDevice.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -147,8 +148,6 @@ int cfz_udp_open(int family, const uint8_t *address, uint16_t port, int receive_
 /// Whether UDP_SEGMENT and UDP_GRO can be set on a throwaway socket: bit 0 GSO, bit 1 GRO.
 int cfz_udp_offload_support(void);
 
-/// Size of an interface name buffer with its NUL (`IFNAMSIZ`).
-#define CFZ_URING_INTERFACE_NAME_SIZE 16
 
 /// Opens `/dev/net/tun` attached to TUN `name` (`IFF_TUN | IFF_NO_PI`, plus `IFF_VNET_HDR` with a
 /// 10-byte header and CSUM/TSO4/TSO6/USO4/USO6 offloads when `offload` is set; without USO when the
