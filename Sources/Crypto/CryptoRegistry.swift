@@ -50,9 +50,18 @@ public enum CryptoRegistry {
         )
     }
 
+    static var openssl: CryptoBackendInfo {
+        CryptoBackendInfo(
+            name: "openssl",
+            implementation: OpenSSL.implementation,
+            availability: OpenSSL.unavailableReason.map { BackendAvailability.unavailable(reason: $0) } ?? .available,
+            backend: OpenSSLBackend.self
+        )
+    }
+
     /// Every entry, in the order `fzctl backends` lists them.
     public static var all: [CryptoBackendInfo] {
-        [sodium, bestSwift] + swiftVariants
+        [sodium, openssl, bestSwift] + swiftVariants
     }
 
     /// What `--crypto` accepts.
@@ -74,7 +83,7 @@ public enum CryptoRegistry {
     /// The backends `auto` chooses among: the available primary backends (the best Swift variant stands
     /// for the pure-Swift backend).
     public static var autoCandidates: [CryptoBackendInfo] {
-        [sodium, bestSwift].filter { $0.availability.isAvailable }
+        [sodium, openssl, bestSwift].filter { $0.availability.isAvailable }
     }
 
     /// The backends `--crypto all` runs: every available entry, except pinned variants that duplicate `swift`.
