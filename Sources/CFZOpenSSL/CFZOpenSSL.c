@@ -193,40 +193,4 @@ int cfz_openssl_aead_open(cfz_openssl_aead *aead, uint64_t counter, uint8_t *dat
     return result;
 }
 
-int cfz_openssl_x25519_public_key(uint8_t *out, const uint8_t *private_key) {
-    EVP_PKEY *key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, private_key, KEY_BYTES);
-    size_t length = KEY_BYTES;
-    int ok = key != NULL && EVP_PKEY_get_raw_public_key(key, out, &length) == 1 && length == KEY_BYTES;
-    EVP_PKEY_free(key);
-    if (!ok) ERR_clear_error();
-    return ok ? 0 : -1;
-}
-
-int cfz_openssl_x25519(uint8_t *out, const uint8_t *private_key, const uint8_t *public_key) {
-    int result = -1;
-    EVP_PKEY *own = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, private_key, KEY_BYTES);
-    EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, public_key, KEY_BYTES);
-    EVP_PKEY_CTX *context = own != NULL ? EVP_PKEY_CTX_new(own, NULL) : NULL;
-    if (peer != NULL && context != NULL && EVP_PKEY_derive_init(context) == 1
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-        /* Any 32 bytes are a valid X25519 public key: skip the check that would allocate another context. */
-        && EVP_PKEY_derive_set_peer_ex(context, peer, 0) == 1
-#else
-        && EVP_PKEY_derive_set_peer(context, peer) == 1
-#endif
-    ) {
-        /* Everything is allocated by now: derive fails only for the all-zero result (ossl_x25519). */
-        size_t length = KEY_BYTES;
-        result = EVP_PKEY_derive(context, out, &length) == 1 && length == KEY_BYTES ? 0 : 1;
-    }
-    EVP_PKEY_CTX_free(context);
-    EVP_PKEY_free(peer);
-    EVP_PKEY_free(own);
-    if (result != 0) {
-        OPENSSL_cleanse(out, KEY_BYTES);
-        ERR_clear_error();
-    }
-    return result;
-}
-
 #endif /* __linux__ */

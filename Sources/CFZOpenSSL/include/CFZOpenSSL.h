@@ -3,8 +3,8 @@
 
 /*
  * C helpers for the `openssl` crypto backend: libcrypto's EVP ChaCha20-Poly1305 in the form WireGuard
- * transport data uses, and X25519 through EVP_PKEY. One call per packet, so Swift never sees an EVP
- * object; openssl/evp.h is only included by CFZOpenSSL.c.
+ * transport data uses. One call per packet, so Swift never sees an EVP object; openssl/evp.h is only
+ * included by CFZOpenSSL.c.
  */
 
 #ifdef __linux__
@@ -46,13 +46,6 @@ int cfz_openssl_aead_seal(cfz_openssl_aead *aead, uint64_t counter, uint8_t *dat
 /// with `data` zeroed.
 int cfz_openssl_aead_open(cfz_openssl_aead *aead, uint64_t counter, uint8_t *data, size_t count,
                           const uint8_t *ad, size_t ad_count, const uint8_t *tag);
-
-/// X25519 public key of the 32-byte `private_key` (libcrypto clamps it). Returns 0, or -1 if libcrypto failed.
-int cfz_openssl_x25519_public_key(uint8_t *out, const uint8_t *private_key);
-
-/// X25519 key agreement into `out` (32 bytes). Returns 0; 1 when libcrypto refused the derivation, which it
-/// does exactly for the all-zero result of a low-order `public_key`; -1 if a key or context could not be made.
-int cfz_openssl_x25519(uint8_t *out, const uint8_t *private_key, const uint8_t *public_key);
 
 #ifdef __cplusplus
 }

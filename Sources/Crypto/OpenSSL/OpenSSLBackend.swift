@@ -11,15 +11,17 @@ enum OpenSSL {
 
     /// What `fzctl backends` shows: which primitive comes from where.
     static var implementation: String {
-        "OpenSSL \(version) EVP ChaCha20-Poly1305 and X25519; XChaCha20-Poly1305 (cookies) in pure Swift"
+        "OpenSSL \(version) AEAD (X25519, XChaCha20: Swift)"
     }
 }
 
-/// The OpenSSL backend: ChaCha20-Poly1305 and X25519 from Debian's libcrypto.
+/// The OpenSSL backend: transport data through Debian's libcrypto (EVP ChaCha20-Poly1305), the rest in Swift.
 ///
 /// libcrypto has no XChaCha20-Poly1305 (no HChaCha20), so cookie replies, the one place WireGuard uses it, go
-/// through the pure-Swift portable kernels: a cookie is 16 bytes, so speed does not matter there, and the
-/// backend then depends on no library but libcrypto.
+/// through the pure-Swift portable kernels: a cookie is 16 bytes, so speed does not matter there. X25519 is
+/// the pure-Swift one too: libcrypto's, through EVP_PKEY, allocates two keys (deriving a public key nobody
+/// needs) and a context per agreement and measured 105 us against Swift's 42 us and libsodium's 48 us here
+/// (`fzctl bench crypto`), so it would only make handshakes slower. The backend needs no library but libcrypto.
 public enum OpenSSLBackend: CryptoBackend {
     public typealias Cipher = OpenSSLChaChaPoly
 
@@ -42,44 +44,10 @@ public enum OpenSSLBackend: CryptoBackend {
     }
 
     public static func publicKey(for privateKey: PrivateKey) -> PublicKey {
-        // libcrypto clamps the scalar itself, as RFC 7748 requires.
-        let (status, key) = withX25519Buffers(scalar: privateKey.raw, point: nil) { out, scalar, _ in
-            cfz_openssl_x25519_public_key(out, scalar)
-        }
-        precondition(status == 0, "libcrypto could not make an X25519 key (out of memory?)")
-        return PublicKey(raw: key)
+        SwiftCryptoBackend<PortableKernelSet>.publicKey(for: privateKey)
     }
 
     public static func sharedSecret(privateKey: PrivateKey, publicKey: PublicKey) throws(CryptoError) -> SharedSecret {
-        let (status, secret) = withX25519Buffers(scalar: privateKey.raw, point: publicKey.raw) { out, scalar, point in
-            cfz_openssl_x25519(out, scalar, point)
-        }
-        precondition(status >= 0, "libcrypto could not make an X25519 key or context (out of memory?)")
-        // 1: libcrypto refused the derivation, which it does exactly for the all-zero result.
-        if status != 0 { throw .lowOrderPoint }
-        return SharedSecret(raw: secret)
-    }
-
-    /// Calls one of the shim's X25519 functions with byte pointers to `scalar`, `point` (nil: none) and a
-    /// 32-byte output; returns the function's status and what it wrote.
-    @inline(__always)
-    static func withX25519Buffers(
-        scalar: Key32, point: Key32?,
-        _ call: (_ out: UnsafeMutablePointer<UInt8>, _ scalar: UnsafePointer<UInt8>, _ point: UnsafePointer<UInt8>?)
-            -> Int32
-    ) -> (status: Int32, output: Key32) {
-        var scalarBytes = scalar.bytes
-        var pointBytes = point?.bytes ?? SIMD32<UInt8>()
-        var out = SIMD32<UInt8>()
-        let status = withUnsafeBytes(of: &scalarBytes) { s in
-            withUnsafeBytes(of: &pointBytes) { p in
-                withUnsafeMutableBytes(of: &out) { o in
-                    call(o.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                         s.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                         point == nil ? nil : p.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                }
-            }
-        }
-        return (status, Key32(bytes: out))
+        try SwiftCryptoBackend<PortableKernelSet>.sharedSecret(privateKey: privateKey, publicKey: publicKey)
     }
 }
