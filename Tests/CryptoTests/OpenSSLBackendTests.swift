@@ -54,15 +54,7 @@ import Testing
             let ad = random.below(3) == 0 ? [] : random.bytes(random.below(48))
             let plaintext = random.bytes(length)
             let expected = seal(SodiumBackend.self, key: key, counter: counter, plaintext: plaintext, ad: ad)
-            var data = plaintext
-            var tag = [UInt8](repeating: 0, count: 16)
-            data.withUnsafeMutableBytes { buffer in
-                ad.withUnsafeBytes { adBuffer in
-                    tag.withUnsafeMutableBytes {
-                        cipher.seal(counter: counter, buffer: buffer, additionalData: adBuffer, tag: $0.baseAddress!)
-                    }
-                }
-            }
+            let (data, tag) = sealWith(cipher, counter: counter, plaintext: plaintext, ad: ad)
             #expect(data == expected.ciphertext && tag == expected.tag, "packet \(counter)")
             // A forged tag, or a flipped ciphertext bit, fails and leaves exactly the ciphertext it was given.
             var forgedTag = tag
@@ -89,14 +81,7 @@ import Testing
         DispatchQueue.concurrentPerform(iterations: 4) { thread in
             for round in 0..<250 {
                 let counter = UInt64(thread * 1000 + round)
-                var data = plaintext
-                var tag = [UInt8](repeating: 0, count: 16)
-                data.withUnsafeMutableBytes { buffer in
-                    tag.withUnsafeMutableBytes {
-                        cipher.seal(counter: counter, buffer: buffer, additionalData: UnsafeRawBufferPointer(
-                            start: nil, count: 0), tag: $0.baseAddress!)
-                    }
-                }
+                let (data, tag) = sealWith(cipher, counter: counter, plaintext: plaintext, ad: [])
                 let expected = seal(SodiumBackend.self, key: key, counter: counter, plaintext: plaintext, ad: [])
                 let (opened, ok) = openWith(cipher, counter: counter, ciphertext: data, tag: tag, ad: [])
                 if data != expected.ciphertext || tag != expected.tag || !ok || opened != plaintext {
@@ -106,6 +91,20 @@ import Testing
         }
         #expect(mismatches.load(ordering: .relaxed) == 0)
     }
+}
+
+/// Seals with an existing cipher (its contexts reused); returns ciphertext and tag.
+func sealWith<C: AEADCipher>(_ cipher: C, counter: UInt64, plaintext: [UInt8], ad: [UInt8]) -> ([UInt8], [UInt8]) {
+    var data = plaintext
+    var tag = [UInt8](repeating: 0, count: 16)
+    data.withUnsafeMutableBytes { buffer in
+        ad.withUnsafeBytes { adBuffer in
+            tag.withUnsafeMutableBytes {
+                cipher.seal(counter: counter, buffer: buffer, additionalData: adBuffer, tag: $0.baseAddress!)
+            }
+        }
+    }
+    return (data, tag)
 }
 
 /// Opens with an existing cipher (its contexts reused); returns the buffer afterwards and whether it opened.
