@@ -54,6 +54,12 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // A C target rather than a system library: one C call per packet wraps the EVP calls (and the lock
+        // around each context), so Swift never handles an EVP object. Debian's libssl-dev has the headers.
+        .target(
+            name: "CFZOpenSSL",
+            linkerSettings: [.linkedLibrary("crypto", .when(platforms: [.linux]))]
+        ),
         .target(name: "CryptoKernels"),
         .target(
             name: "CryptoKernelsAVX2",
@@ -67,7 +73,9 @@ let package = Package(
         ),
         .target(
             name: "Crypto",
-            dependencies: ["DataPlane", "CryptoKernels", "CryptoKernelsAVX2", "CryptoKernelsAVX512", "CFZSodium"],
+            dependencies: [
+                "DataPlane", "CryptoKernels", "CryptoKernelsAVX2", "CryptoKernelsAVX512", "CFZSodium", "CFZOpenSSL",
+            ],
             swiftSettings: packetPath
         ),
         .target(name: "CFZSocketControl", path: "Sources/Backends/Support/CFZSocketControl"),

@@ -26,6 +26,8 @@ extension CryptoBackendInfo {
         switch backend {
         case is SodiumBackend.Type:
             return try visitor.visit(SodiumBackend.self)
+        case is OpenSSLBackend.Type:
+            return try visitor.visit(OpenSSLBackend.self)
         case is SwiftCryptoBackend<AVX512KernelSet>.Type:
             return try visitor.visit(SwiftCryptoBackend<AVX512KernelSet>.self)
         case is SwiftCryptoBackend<AVX2KernelSet>.Type:

@@ -43,7 +43,7 @@ struct CryptoBenchCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Backends to compare: all, or one name (sodium, swift, swift-portable, ...).")
+    @Option(help: "Backends to compare: all, or one name or a comma-separated list (sodium,openssl,swift, ...).")
     var crypto: String = "all"
 
     @Option(help: "Comma-separated payload sizes in bytes.")

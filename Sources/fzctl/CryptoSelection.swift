@@ -28,9 +28,17 @@ enum CryptoSelection {
         }
     }
 
-    /// The set `fzctl bench` runs: `all`, or one name.
-    static func benchmarkSet(_ name: String) throws(FZCtlError) -> [CryptoBackendInfo] {
-        if name == "all" { return CryptoRegistry.benchmarkSet }
-        return [try resolve(name)]
+    /// The set `fzctl bench crypto` runs: `all`, one name, or a comma-separated list of them
+    /// (`sodium,openssl`), in the order given, each backend once.
+    static func benchmarkSet(_ list: String) throws(FZCtlError) -> [CryptoBackendInfo] {
+        var set: [CryptoBackendInfo] = []
+        for part in list.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = String(part)
+            let entries = try name == "all" ? CryptoRegistry.benchmarkSet : [resolve(name)]
+            for info in entries where !set.contains(where: { $0.name == info.name }) {
+                set.append(info)
+            }
+        }
+        return set
     }
 }

@@ -2,7 +2,7 @@ import Crypto
 import DataPlane
 import Testing
 
-/// RFC 8439 and XChaCha20-Poly1305 draft vectors, for every kernel variant this host runs and libsodium.
+/// RFC 8439 and XChaCha20-Poly1305 draft vectors, for every kernel variant this host runs, libsodium and OpenSSL.
 @Suite struct ChaChaPolyVectorTests {
     static let sunscreen = Array(
         "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it."
@@ -31,12 +31,14 @@ import Testing
         }
     }
 
-    @Test("RFC 8439 appendix A.5: every Swift kernel variant decrypts the published ciphertext")
-    func rfc8439AppendixA5() {
-        let key = hex("1c9240a5eb55d38af333888604f6b5f0473917c1402b80099dca5cbc207075c0")
-        let nonce = hex("000000000102030405060708")
-        let ad = hex("f33388860000000000004e91")
-        let ciphertext = hex("""
+    /// RFC 8439 appendix A.5. Its nonce is 4 zero bytes and then 01 02 ... 08, so it is also WireGuard's
+    /// transport nonce for counter 0x0807060504030201.
+    enum AppendixA5 {
+        static let key = hex("1c9240a5eb55d38af333888604f6b5f0473917c1402b80099dca5cbc207075c0")
+        static let nonce = hex("000000000102030405060708")
+        static let counter: UInt64 = 0x0807_0605_0403_0201
+        static let ad = hex("f33388860000000000004e91")
+        static let ciphertext = hex("""
             64a0861575861af460f062c79be643bd5e805cfd345cf389f108670ac76c8cb24c6cfc18755d43eea09ee94e382d26b0
             bdb7b73c321b0100d4f03b7f355894cf332f830e710b97ce98c8a84abd0b948114ad176e008d33bd60f982b1ff37c855
             9797a06ef4f0ef61c186324e2b3506383606907b6a7c02b0f9f6157b53c867e4b9166c767b804d46a59b5216cde7a4e9
@@ -44,14 +46,35 @@ import Testing
             0bb2316053fa76991955ebd63159434ecebb4e466dae5a1073a6727627097a1049e617d91d361094fa68f0ff77987130
             305beaba2eda04df997b714d6c6f2c29a6ad5cb4022b02709b
             """)
-        let tag = hex("eead9d67890cbb22392336fea1851f38")
-        let text = "Internet-Drafts are draft documents valid for a maximum of six months and may be updated, "
-            + "replaced, or obsoleted by other documents at any time. It is inappropriate to use Internet-Drafts "
-            + "as reference material or to cite them other than as /\u{201C}work in progress./\u{201D}"
+        static let tag = hex("eead9d67890cbb22392336fea1851f38")
+        static let plaintext = Array((
+            "Internet-Drafts are draft documents valid for a maximum of six months and may be updated, "
+                + "replaced, or obsoleted by other documents at any time. It is inappropriate to use Internet-Drafts "
+                + "as reference material or to cite them other than as /\u{201C}work in progress./\u{201D}"
+        ).utf8)
+    }
+
+    @Test("RFC 8439 appendix A.5: every Swift kernel variant decrypts the published ciphertext")
+    func rfc8439AppendixA5() {
+        typealias V = AppendixA5
         for kernels in runnableKernelSets {
-            let (plaintext, ok) = kernelOpen(kernels, key: key, nonce: nonce, ciphertext: ciphertext, tag: tag, ad: ad)
+            let (plaintext, ok) = kernelOpen(kernels, key: V.key, nonce: V.nonce, ciphertext: V.ciphertext,
+                                             tag: V.tag, ad: V.ad)
             #expect(ok, "variant \(kernels.variant)")
-            #expect(plaintext == Array(text.utf8), "variant \(kernels.variant)")
+            #expect(plaintext == V.plaintext, "variant \(kernels.variant)")
+        }
+    }
+
+    @Test("RFC 8439 appendix A.5 through every backend's transport cipher (libsodium, OpenSSL, Swift)")
+    func rfc8439AppendixA5TransportForm() {
+        typealias V = AppendixA5
+        #expect(runnableBackends.count >= 3)
+        for backend in runnableBackends {
+            let opened = open(backend, key: V.key, counter: V.counter, ciphertext: V.ciphertext, tag: V.tag,
+                              ad: V.ad)
+            #expect(opened.ok && opened.buffer == V.plaintext, "backend \(backend.name)")
+            let sealed = seal(backend, key: V.key, counter: V.counter, plaintext: V.plaintext, ad: V.ad)
+            #expect(sealed.ciphertext == V.ciphertext && sealed.tag == V.tag, "backend \(backend.name)")
         }
     }
 
@@ -66,7 +89,7 @@ import Testing
         }
     }
 
-    @Test("XChaCha20-Poly1305 draft vector (A.3.1) for libsodium and every Swift variant")
+    @Test("XChaCha20-Poly1305 draft vector (A.3.1) for libsodium, OpenSSL and every Swift variant")
     func xchachaDraftVector() throws {
         let nonce = try #require(ExtendedNonce(hex("404142434445464748494a4b4c4d4e4f5051525354555657")))
         let ad = hex("50515253c0c1c2c3c4c5c6c7")

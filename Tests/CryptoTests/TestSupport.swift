@@ -42,9 +42,16 @@ let runnableKernelSets: [any ChaChaPolyKernelSet.Type] = {
     return all.filter { $0.availability.isAvailable }
 }()
 
+/// Whether libcrypto's ChaCha20-Poly1305 runs here; `OpenSSLBackendTests` fails, with the reason, when it does not.
+let openSSLAvailability: BackendAvailability =
+    CryptoRegistry.all.first { $0.name == "openssl" }?.availability ?? .unavailable(reason: "not registered")
+
 /// Every crypto backend this host can run, Swift variants included.
-let runnableBackends: [any CryptoBackend.Type] =
-    [SodiumBackend.self] + runnableKernelSets.map { kernelBackend($0) }
+let runnableBackends: [any CryptoBackend.Type] = {
+    var backends: [any CryptoBackend.Type] = [SodiumBackend.self]
+    if openSSLAvailability.isAvailable { backends.append(OpenSSLBackend.self) }
+    return backends + runnableKernelSets.map { kernelBackend($0) }
+}()
 
 func kernelBackend<K: ChaChaPolyKernelSet>(_ kernels: K.Type) -> any CryptoBackend.Type {
     SwiftCryptoBackend<K>.self

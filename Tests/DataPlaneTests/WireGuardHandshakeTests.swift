@@ -51,15 +51,26 @@ struct WireGuardHandshakeTests {
 
     @Test("SodiumBackend and SwiftCryptoBackend<PortableKernelSet> interoperate in both roles")
     func crossBackendInterop() {
-        func check<A: CryptoBackend, B: CryptoBackend>(_ a: A.Type, _ b: B.Type) {
-            let pair = TunnelPair(a, b)
-            let delivered = pair.establish()
-            #expect(delivered == [pair.packetAtoB()], "\(A.name) -> \(B.name)")
-            let (_, bytes) = pair.encapsulate(pair.packetBtoA(), on: pair.b)
-            #expect(pair.deliverToA(bytes!).1 == pair.packetBtoA(), "\(B.name) -> \(A.name)")
-        }
-        check(SodiumBackend.self, SwiftCryptoBackend<PortableKernelSet>.self)
-        check(SwiftCryptoBackend<PortableKernelSet>.self, SodiumBackend.self)
+        checkInterop(SodiumBackend.self, SwiftCryptoBackend<PortableKernelSet>.self)
+        checkInterop(SwiftCryptoBackend<PortableKernelSet>.self, SodiumBackend.self)
+    }
+
+    @Test("SodiumBackend and OpenSSLBackend handshake and carry data both ways in both roles")
+    func openSSLInterop() throws {
+        let openssl = try #require(CryptoRegistry.all.first { $0.name == "openssl" })
+        try #require(openssl.availability == .available, "libcrypto: \(openssl.availability)")
+        checkInterop(SodiumBackend.self, OpenSSLBackend.self)
+        checkInterop(OpenSSLBackend.self, SodiumBackend.self)
+        checkInterop(OpenSSLBackend.self, SwiftCryptoBackend<PortableKernelSet>.self)
+    }
+
+    /// A (initiator) and B complete a handshake, and a packet crosses each way.
+    func checkInterop<A: CryptoBackend, B: CryptoBackend>(_ a: A.Type, _ b: B.Type) {
+        let pair = TunnelPair(a, b)
+        let delivered = pair.establish()
+        #expect(delivered == [pair.packetAtoB()], "\(A.name) -> \(B.name)")
+        let (_, bytes) = pair.encapsulate(pair.packetBtoA(), on: pair.b)
+        #expect(pair.deliverToA(bytes!).1 == pair.packetBtoA(), "\(B.name) -> \(A.name)")
     }
 
     @Test("A handshake with mismatched preshared keys never completes")

@@ -27,7 +27,7 @@ import Testing
             let theirs = try FzctlRunner.run(wg, ["pubkey"], stdin: generator.stdout)
             #expect(ours.status == 0 && theirs.status == 0)
             #expect(ours.stdout == theirs.stdout, "fzctl pubkey differs from wg pubkey for \(generator.stdout)")
-            for backend in ["sodium", "swift", "swift-portable"] {
+            for backend in ["sodium", "openssl", "swift", "swift-portable"] {
                 let pinned = try FzctlRunner.fzctl(["pubkey", "--crypto", backend], stdin: generator.stdout)
                 #expect(pinned.stdout == theirs.stdout, "backend \(backend)")
             }
@@ -100,6 +100,18 @@ import Testing
         }
     }
 
+    @Test("bench crypto --crypto takes a comma-separated list and measures exactly those backends, in order")
+    func benchCryptoList() throws {
+        let result = try FzctlRunner.fzctl(["bench", "crypto", "--crypto", "openssl,sodium,openssl", "--format", "json",
+                                            "--sizes", "64", "--rounds", "1", "--round-ms", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+        let array = try #require(parsed as? [[String: Any]])
+        #expect(array.compactMap { $0["backend"] as? String } == ["openssl", "sodium", "openssl", "sodium"])
+        let bad = try FzctlRunner.fzctl(["bench", "crypto", "--crypto", "sodium,nope", "--sizes", "64"])
+        #expect(bad.status == 2 && bad.stderr.contains("'nope'") && bad.stderr.contains("openssl"))
+    }
+
     @Test("bench crypto table shows every backend's ratio to sodium")
     func benchTable() throws {
         let result = try FzctlRunner.fzctl(["bench", "crypto", "--sizes", "1420", "--rounds", "1", "--round-ms", "2"])
@@ -124,6 +136,7 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout.contains("sodium"))
         #expect(result.stdout.contains("swift-portable"))
+        #expect(result.stdout.contains("openssl") && result.stdout.contains("OpenSSL"))
         #expect(result.stdout.contains("auto picks:"))
         #expect(result.stdout.contains("packet I/O backends"))
     }

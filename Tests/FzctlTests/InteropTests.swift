@@ -34,6 +34,7 @@ struct InteropTests {
         Case(crypto: "swift", initiator: "a", psk: false, megabytes: 20, io: "io-uring"),
         Case(crypto: "sodium", initiator: "a", psk: true, megabytes: 20, io: "io-uring", offloads: "none"),
         Case(crypto: "swift", initiator: "b", psk: false, megabytes: 20, io: "io-uring", offloads: "none"),
+        Case(crypto: "openssl", initiator: "b", psk: true, megabytes: 20),
     ])
     func interoperatesWithWireguardGo(_ test: Case) throws {
         var arguments = [Self.script, "--fzctl", FzctlRunner.binary.path, "--crypto", test.crypto,
