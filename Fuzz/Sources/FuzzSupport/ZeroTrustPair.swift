@@ -100,7 +100,7 @@ public final class ZeroTrustPair<B: CryptoBackend> {
         var buffer = [UInt8](repeating: 0, count: headroom + packet.count + 64)
         buffer.replaceSubrange(headroom..<(headroom + packet.count), with: packet)
         let result = buffer.withUnsafeMutableBytes { encrypt($0, headroom..<(headroom + packet.count)) }
-        if case .send(let range, _) = result {
+        if case .send(let range, _, _) = result {
             fuzzCheck(range.lowerBound >= 0 && range.upperBound <= buffer.count, "datagram outside the buffer")
             var datagram = Array(buffer[range])
             _ = datagram.withUnsafeMutableBytes { receiver.handleDatagram($0, from: endpoint, now: now) }

@@ -252,7 +252,7 @@ final class DatagramScenario<B: CryptoBackend> {
                                                                                        byteCount: $0.count) }
         let packetRange = headroom..<(headroom + packet.count)
         let result = device.encapsulate(buffer: buffer, packet: packetRange, now: now)
-        if case .send(let range, _) = result {
+        if case .send(let range, _, _) = result {
             fuzzCheck(range.lowerBound == headroom - 16 && range.upperBound <= buffer.count,
                       "encapsulate returned \(range) for a packet at \(packetRange) in \(buffer.count) bytes")
             fuzzCheck(range.count >= packet.count + 32, "datagram \(range.count) bytes for \(packet.count)")
