@@ -2,14 +2,22 @@ import CFZURing
 import DataPlane
 import Glibc
 
-/// The reading half of the TUN role: keeps `depth` reads posted, each into its own pool buffer at the pool's
-/// headroom, and queues what completes.
+/// The reading half of the TUN role: keeps reads posted, each into its own pool buffer at the pool's headroom, and
+/// queues what completes.
+///
+/// How many reads stay posted follows the packet rate, between 2 and `depth`: twice the reads that completed since
+/// the last posting. Every read waiting on the device is woken by each packet that arrives (only one of them gets
+/// it; the others go back to waiting), so at a few thousand 64 KiB super-packets per second a full `depth` of
+/// waiting reads costs `depth` wake-ups per packet, while a flood of single datagrams needs many reads posted to
+/// be taken in batches.
 final class TunReader {
     let descriptor: Int32
     let pool: PacketBufferPool
     let depth: Int
     let ready: ReadyQueue
     private(set) var outstanding = 0
+    /// Reads that completed with a packet since reads were last posted.
+    private var completedSinceArm = 0
     /// Reads the kernel failed (other than by cancellation), counted as they end.
     private(set) var failedCount = 0
 
@@ -26,9 +34,14 @@ final class TunReader {
     /// Pool buffers held here: in posted reads, or read and not taken yet.
     var heldBufferCount: Int { outstanding + ready.count }
 
-    /// Posts reads up to the depth, as far as the pool has buffers.
+    /// The reads to keep posted now: twice the recent completions, at least 2 and at most `depth`.
+    var target: Int { min(depth, max(2, 2 * completedSinceArm)) }
+
+    /// Posts reads up to the target, as far as the pool has buffers.
     func arm(on ring: IOUringRing) {
-        while outstanding < depth, let buffer = pool.acquire() {
+        let wanted = target
+        completedSinceArm = 0
+        while outstanding < wanted, let buffer = pool.acquire() {
             let tag = CompletionTag(.tunRead, UInt64(buffer.index)).userData
             let address = pool.address(of: buffer) + pool.headroom
             let length = UInt32(readLength)
@@ -46,6 +59,7 @@ final class TunReader {
     func complete(buffer: UInt32, result: Int32, pool: PacketBufferPool) {
         outstanding -= 1
         if result > 0 {
+            completedSinceArm += 1
             ready.push(ReadyEntry(index: buffer, result: result, socket: 0))
         } else {
             if result < 0 && result != -ECANCELED && result != -EAGAIN && result != -EINTR { failedCount += 1 }
