@@ -52,7 +52,4 @@ extension Endpoint {
 
     /// The address family constant for `socket(2)`.
     var addressFamily: Int32 { isIPv4 ? AF_INET : AF_INET6 }
-
-    /// Whether the address is the wildcard (`0.0.0.0` or `::`).
-    var isUnspecified: Bool { address.isUnspecified }
 }

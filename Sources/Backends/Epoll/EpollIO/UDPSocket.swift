@@ -1,4 +1,5 @@
 import CFZEpoll
+import CFZSocketControl
 import DataPlane
 import Glibc
 
@@ -11,10 +12,10 @@ final class UDPSocket {
     /// Whether the kernel coalesces received datagrams into trains (`UDP_GRO` was accepted).
     let receivesTrains: Bool
 
-    /// `SOL_UDP` socket options (linux/udp.h), not exported by Glibc's module.
-    static let udpLevel: Int32 = 17
-    static let segmentOption: Int32 = 103
-    static let groOption: Int32 = 104
+    /// `SOL_UDP` socket options (linux/udp.h), not exported by Glibc's module: the shared shim's names.
+    static let udpLevel = Int32(CFZ_SOL_UDP)
+    static let segmentOption = Int32(CFZ_UDP_SEGMENT)
+    static let groOption = Int32(CFZ_UDP_GRO)
     /// `SO_SNDBUFFORCE` and `SO_RCVBUFFORCE`: sizes past `net.core.[rw]mem_max`, for a process with CAP_NET_ADMIN.
     static let sendBufferForceOption: Int32 = 32
     static let receiveBufferForceOption: Int32 = 33
