@@ -6,8 +6,8 @@ import Testing
 @Suite("bench io")
 struct BenchIOTests {
     @Test("a 0.3 s run prints one JSON array with a measured row per backend, mode, size and offload mode")
-    func shortRunJSON() throws {
-        let result = try FzctlRunner.fzctl(["bench", "io", "--seconds", "0.3", "--format", "json", "--log", "warn"])
+    func shortRunJSON() async throws {
+        let result = try await FzctlRunner.fzctl(["bench", "io", "--seconds", "0.3", "--format", "json", "--log", "warn"])
         #expect(result.status == 0, "\(result.stderr)")
         let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
         let array = try #require(parsed as? [[String: Any]])
@@ -31,8 +31,8 @@ struct BenchIOTests {
     }
 
     @Test("the table names the offloads each row used")
-    func tableNamesOffloads() throws {
-        let result = try FzctlRunner.fzctl(["bench", "io", "--seconds", "0.2", "--sizes", "1420", "--modes", "forward",
+    func tableNamesOffloads() async throws {
+        let result = try await FzctlRunner.fzctl(["bench", "io", "--seconds", "0.2", "--sizes", "1420", "--modes", "forward",
                                             "--log", "warn"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("CPU s/Mpkt"))

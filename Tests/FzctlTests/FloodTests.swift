@@ -22,8 +22,8 @@ struct FloodTests {
     }
 
     @Test("Under a flood: cookie replies, a legitimate peer through within 8 s, the flood's memory given back")
-    func legitimatePeerGetsThroughAFlood() throws {
-        let result = try FzctlRunner.run(URL(fileURLWithPath: "/bin/bash"), [Self.script, "10"],
+    func legitimatePeerGetsThroughAFlood() async throws {
+        let result = try await FzctlRunner.run(URL(fileURLWithPath: "/bin/bash"), [Self.script, "10"],
                                          environment: ["FZCTL": FzctlRunner.binary.path])
         let output = "\(result.stdout)\n\(result.stderr)"
         #expect(result.status == 0, "\(output)")

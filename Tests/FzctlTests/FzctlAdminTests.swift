@@ -26,27 +26,32 @@ private final class RecordingAdminPortal: PortalServerDelegate {
 }
 
 @Suite struct FzctlAdminTests {
-    private func withPortal(_ body: (String, RecordingAdminPortal) throws -> Void) throws {
+    private func withPortal(_ body: (String, RecordingAdminPortal) async throws -> Void) async throws {
         let portal = RecordingAdminPortal()
         let server = PortalServer(configuration: PortalServerConfiguration(host: "127.0.0.1", port: 0),
                                   delegate: portal)
-        try server.start()
-        defer { server.stop() }
-        try body("http://127.0.0.1:\(try #require(server.port))", portal)
+        try await server.start()
+        do {
+            try await body("http://127.0.0.1:\(try #require(server.port))", portal)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
     }
 
-    @Test func listPrintsThePortalsJSON() throws {
-        try withPortal { url, _ in
-            let result = try FzctlRunner.fzctl(["admin", "--portal", url, "--token", "admin-secret", "list"])
+    @Test func listPrintsThePortalsJSON() async throws {
+        try await withPortal { url, _ in
+            let result = try await FzctlRunner.fzctl(["admin", "--portal", url, "--token", "admin-secret", "list"])
             #expect(result.status == 0)
             #expect(result.stdout == "{\"gateways\":[],\"clients\":[],\"flows\":[]}\n")
             #expect(result.stderr.isEmpty)
         }
     }
 
-    @Test func rejectAccessSendsClientAndResourceAsJSON() throws {
-        try withPortal { url, portal in
-            let result = try FzctlRunner.fzctl(
+    @Test func rejectAccessSendsClientAndResourceAsJSON() async throws {
+        try await withPortal { url, portal in
+            let result = try await FzctlRunner.fzctl(
                 ["admin", "--portal", url, "--token", "admin-secret", "reject-access",
                  "--client", "alice", "--resource", "web"]
             )
@@ -58,37 +63,37 @@ private final class RecordingAdminPortal: PortalServerDelegate {
         }
     }
 
-    @Test func nonSuccessNamesTheStatusAndThePortalsMessageOnOneLine() throws {
-        try withPortal { url, _ in
-            let wrong = try FzctlRunner.fzctl(["admin", "--portal", url, "--token", "nope", "list"])
+    @Test func nonSuccessNamesTheStatusAndThePortalsMessageOnOneLine() async throws {
+        try await withPortal { url, _ in
+            let wrong = try await FzctlRunner.fzctl(["admin", "--portal", url, "--token", "nope", "list"])
             #expect(wrong.status == 1)
             #expect(wrong.stderr == "fzctl: error: the portal at \(url) answered 401: wrong admin token\n")
-            let reload = try FzctlRunner.fzctl(["admin", "--portal", url, "--token", "admin-secret", "reload"])
+            let reload = try await FzctlRunner.fzctl(["admin", "--portal", url, "--token", "admin-secret", "reload"])
             #expect(reload.status == 1)
             #expect(reload.stderr.contains("answered 400: policy.json: resources[0]: no id"))
         }
     }
 
-    @Test func unreachablePortalAndBadAddressesFailNamingThem() throws {
+    @Test func unreachablePortalAndBadAddressesFailNamingThem() async throws {
         var port = 0
-        try withPortal { url, _ in port = Int(url.split(separator: ":").last ?? "") ?? 0 }
-        let unreachable = try FzctlRunner.fzctl(
+        try await withPortal { url, _ in port = Int(url.split(separator: ":").last ?? "") ?? 0 }
+        let unreachable = try await FzctlRunner.fzctl(
             ["admin", "--portal", "http://127.0.0.1:\(port)", "--token", "t", "list"]
         )
         #expect(unreachable.status == 1)
         #expect(unreachable.stderr.hasPrefix("fzctl: error: cannot reach the portal at 127.0.0.1:\(port)"))
         for bad in ["127.0.0.1:1", "http://[::1:80", "ftp://h:1"] {
-            let result = try FzctlRunner.fzctl(["admin", "--portal", bad, "--token", "t", "list"])
+            let result = try await FzctlRunner.fzctl(["admin", "--portal", bad, "--token", "t", "list"])
             #expect(result.status == 1)
             #expect(result.stderr.contains("'\(bad)'"), "\(result.stderr)")
         }
-        let tls = try FzctlRunner.fzctl(["admin", "--portal", "https://h:1", "--token", "t", "list"])
+        let tls = try await FzctlRunner.fzctl(["admin", "--portal", "https://h:1", "--token", "t", "list"])
         #expect(tls.status == 1)
         #expect(tls.stderr.contains("TLS"))
     }
 
-    @Test func adminWithoutACommandListsThem() throws {
-        let result = try FzctlRunner.fzctl(["admin"])
+    @Test func adminWithoutACommandListsThem() async throws {
+        let result = try await FzctlRunner.fzctl(["admin"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("list, reload, reject-access"))
     }

@@ -28,7 +28,7 @@ enum BadInputFiles {
 
     /// The interface's own public key, as `fzctl pubkey` computes it.
     static let ownPublicKey: String = {
-        let result = try? FzctlRunner.fzctl(["pubkey", "--crypto", "sodium"], stdin: privateKey + "\n")
+        let result = try? FzctlRunner.fzctlBlocking(["pubkey", "--crypto", "sodium"], stdin: privateKey + "\n")
         return result?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }()
 }
@@ -169,19 +169,19 @@ enum BadInputFiles {
 
     @Test("Bad arguments and environment: non-zero status and one `fzctl: error:` line naming the problem",
           arguments: commandLine)
-    func commandLineErrors(_ test: Case) throws {
-        try Self.check(test)
+    func commandLineErrors(_ test: Case) async throws {
+        try await Self.check(test)
     }
 
     @Test("fzctl up with bad files, configs and arguments fails before touching the system, in one line",
           arguments: upCases)
-    func upErrors(_ test: Case) throws {
-        try Self.check(test)
+    func upErrors(_ test: Case) async throws {
+        try await Self.check(test)
     }
 
-    static func check(_ test: Case) throws {
+    static func check(_ test: Case) async throws {
         // `timeout` turns a case that wrongly starts a tunnel or a benchmark into a failure, not a hang.
-        let result = try FzctlRunner.run(URL(fileURLWithPath: "/usr/bin/timeout"),
+        let result = try await FzctlRunner.run(URL(fileURLWithPath: "/usr/bin/timeout"),
                                          ["-s", "INT", "60", FzctlRunner.binary.path] + test.arguments,
                                          stdin: test.stdin, environment: test.environment)
         #expect(result.status == test.status, "\(result.stderr.prefix(300))")

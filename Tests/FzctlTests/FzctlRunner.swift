@@ -17,10 +17,15 @@ enum FzctlRunner {
         return bundleDirectory.appendingPathComponent("fzctl")
     }
 
-    static func fzctl(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws
-        -> ProcessResult
+    static func fzctl(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:])
+        async throws -> ProcessResult
     {
-        try run(binary, arguments, stdin: stdin, environment: environment)
+        try await run(binary, arguments, stdin: stdin, environment: environment)
+    }
+
+    /// `fzctl` through `runBlocking`.
+    static func fzctlBlocking(_ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
+        try runBlocking(binary, arguments, stdin: stdin)
     }
 
     /// Finds `name` on PATH, or nil.
@@ -33,8 +38,27 @@ enum FzctlRunner {
         return nil
     }
 
+    /// Runs `executable` to its end on a thread of its own and returns what it printed.
+    ///
+    /// The wait must not happen on a Swift concurrency thread: the interop and end-to-end scripts run for
+    /// minutes, and on a 2-core host two of them blocking the cooperative pool starved every other test in the
+    /// process long enough for a portal test's 45 s keepalive to fire.
     static func run(_ executable: URL, _ arguments: [String], stdin: String? = nil,
-                    environment: [String: String] = [:]) throws -> ProcessResult
+                    environment: [String: String] = [:]) async throws -> ProcessResult
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result {
+                    try runBlocking(executable, arguments, stdin: stdin, environment: environment)
+                })
+            }
+            thread.start()
+        }
+    }
+
+    /// The blocking form, for the few static initializers that cannot await; everything else uses `run`.
+    static func runBlocking(_ executable: URL, _ arguments: [String], stdin: String? = nil,
+                                    environment: [String: String] = [:]) throws -> ProcessResult
     {
         let process = Process()
         process.executableURL = executable

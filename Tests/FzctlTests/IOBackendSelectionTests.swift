@@ -13,8 +13,8 @@ struct IOBackendSelectionTests {
     }
 
     @Test("Without io_uring, backends says why and auto picks epoll; --io io-uring exits 3 with the reason")
-    func ioUringRefusedExitsThreeByName() throws {
-        let listing = try FzctlRunner.run(Self.withoutIOUring, [FzctlRunner.binary.path, "backends"])
+    func ioUringRefusedExitsThreeByName() async throws {
+        let listing = try await FzctlRunner.run(Self.withoutIOUring, [FzctlRunner.binary.path, "backends"])
         #expect(listing.status == 0, "\(listing.stderr)")
         let uringLine = listing.stdout.split(separator: "\n").first { $0.hasPrefix("  io-uring") }
         #expect(uringLine?.contains("unusable: ") == true, "\(listing.stdout)")
@@ -24,8 +24,8 @@ struct IOBackendSelectionTests {
         let directory = NSTemporaryDirectory() + "fz-io-select-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let config = try UpUAPITests.config(in: directory, name: "fzsel\(getpid() % 10_000)")
-        let refused = try FzctlRunner.run(Self.withoutIOUring, [
+        let config = try await UpUAPITests.config(in: directory, name: "fzsel\(getpid() % 10_000)")
+        let refused = try await FzctlRunner.run(Self.withoutIOUring, [
             FzctlRunner.binary.path, "up", config, "--io", "io-uring", "--crypto", "sodium"])
         #expect(refused.status == 3, "\(refused.stderr)")
         let lines = refused.stderr.split(separator: "\n")
@@ -35,12 +35,12 @@ struct IOBackendSelectionTests {
     }
 
     @Test("Without io_uring, fzctl up --io auto logs why and runs the interface on epoll")
-    func autoFallsBackToEpoll() throws {
+    func autoFallsBackToEpoll() async throws {
         let namespace = try UpUAPITests.Namespace("fzsel\(getpid() % 100_000)")
         let directory = NSTemporaryDirectory() + "fz-io-auto-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let config = try UpUAPITests.config(in: directory, name: "fzauto\(getpid() % 10_000)")
+        let config = try await UpUAPITests.config(in: directory, name: "fzauto\(getpid() % 10_000)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         process.arguments = ["netns", "exec", namespace.name, Self.withoutIOUring.path, FzctlRunner.binary.path,

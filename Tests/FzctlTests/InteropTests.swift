@@ -36,22 +36,22 @@ struct InteropTests {
         Case(crypto: "swift", initiator: "b", psk: false, megabytes: 20, io: "io-uring", offloads: "none"),
         Case(crypto: "openssl", initiator: "b", psk: true, megabytes: 20),
     ])
-    func interoperatesWithWireguardGo(_ test: Case) throws {
+    func interoperatesWithWireguardGo(_ test: Case) async throws {
         var arguments = [Self.script, "--fzctl", FzctlRunner.binary.path, "--crypto", test.crypto,
                          "--io", test.io, "--offloads", test.offloads,
                          "--initiator", test.initiator, "--bytes", "\(test.megabytes * 1024 * 1024)"]
         if test.psk { arguments.append("--psk") }
-        let result = try FzctlRunner.run(URL(fileURLWithPath: "/bin/bash"), arguments)
+        let result = try await FzctlRunner.run(URL(fileURLWithPath: "/bin/bash"), arguments)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("PASS"), "\(result.stdout)")
     }
 
     /// fzctl<->fzctl with offloads off and on and the wireguard-go reference, TCP and UDP, in one run.
     @Test("bench tunnel measures every row it plans, prints the documented JSON and writes the chart")
-    func benchTunnelJSON() throws {
+    func benchTunnelJSON() async throws {
         let chart = NSTemporaryDirectory() + "fz-bench-chart-\(getpid()).svg"
         defer { try? FileManager.default.removeItem(atPath: chart) }
-        let result = try FzctlRunner.fzctl([
+        let result = try await FzctlRunner.fzctl([
             "bench", "tunnel", "--pairs", "fzctl-fzctl,wireguard-go-wireguard-go", "--io", "epoll", "--crypto", "sodium",
             "--seconds", "1", "--udp-search", "off", "--format", "json", "--chart", chart, "--log", "warn",
         ])

@@ -6,7 +6,7 @@ import Testing
 @Suite struct TestTimerKnobTests {
     @Test("A bad FZ_TEST_REKEY_AFTER_SECONDS stops fzctl up with one error line naming the variable",
           arguments: ["", "0", "121", "-5", "2.5", "ten", " 5"])
-    func rejectsBadValues(_ value: String) throws {
+    func rejectsBadValues(_ value: String) async throws {
         // One directory per case: the cases run in parallel and each removes its own.
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("fz-knob-\(getpid())-\(UUID().uuidString)")
@@ -15,7 +15,7 @@ import Testing
         let path = directory.appendingPathComponent("wg9.conf").path
         try "[Interface]\nPrivateKey = \(String(repeating: "A", count: 43))=\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
-        let result = try FzctlRunner.fzctl(["up", path], environment: ["FZ_TEST_REKEY_AFTER_SECONDS": value])
+        let result = try await FzctlRunner.fzctl(["up", path], environment: ["FZ_TEST_REKEY_AFTER_SECONDS": value])
         #expect(result.status == 1, "\(result.stderr)")
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(result.stderr)")

@@ -13,18 +13,18 @@ struct UpUAPITests {
 
         init(_ name: String) throws {
             self.name = name
-            _ = try FzctlRunner.run(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "del", name])
-            let added = try FzctlRunner.run(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "add", name])
+            _ = try FzctlRunner.runBlocking(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "del", name])
+            let added = try FzctlRunner.runBlocking(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "add", name])
             guard added.status == 0 else { throw POSIXError(.EPERM) }
         }
 
         deinit {
-            _ = try? FzctlRunner.run(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "del", name])
+            _ = try? FzctlRunner.runBlocking(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "del", name])
         }
     }
 
-    static func config(in directory: String, name: String) throws -> String {
-        let key = try FzctlRunner.fzctl(["genkey"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    static func config(in directory: String, name: String) async throws -> String {
+        let key = try await FzctlRunner.fzctl(["genkey"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let path = directory + "/\(name).conf"
         try "[Interface]\nPrivateKey = \(key)\nAddress = 10.77.0.1/24\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
@@ -72,13 +72,13 @@ struct UpUAPITests {
     }
 
     @Test("wg clients that hang up early do not kill fzctl up; a second up of the name elsewhere is refused")
-    func uapiSurvivesClientsAndIsNotTakenOver() throws {
+    func uapiSurvivesClientsAndIsNotTakenOver() async throws {
         let wg = try #require(FzctlRunner.which("wg"), "wireguard-tools is not installed (./scripts/setup)")
         let name = "fzu\(getpid() % 100_000)"
         let directory = NSTemporaryDirectory() + "fz-up-uapi-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let config = try Self.config(in: directory, name: name)
+        let config = try await Self.config(in: directory, name: name)
         let first = try Namespace("fzuapi-a-\(getpid())")
         let second = try Namespace("fzuapi-b-\(getpid())")
         let socketPath = "/var/run/wireguard/\(name).sock"
@@ -90,17 +90,17 @@ struct UpUAPITests {
         for _ in 0..<50 { Self.getAndHangUp(socketPath) }
         usleep(200_000)
         #expect(up.isRunning, "fzctl up died (signal 13 is SIGPIPE): status \(up.isRunning ? 0 : up.terminationStatus)")
-        let show = try FzctlRunner.run(wg, ["show", name, "public-key"])
+        let show = try await FzctlRunner.run(wg, ["show", name, "public-key"])
         #expect(show.status == 0 && show.stdout.count == 45, "\(show.stderr)")
 
         // The same name in another namespace: refused, and the first keeps its socket.
-        let again = try FzctlRunner.run(URL(fileURLWithPath: "/usr/bin/timeout"), [
+        let again = try await FzctlRunner.run(URL(fileURLWithPath: "/usr/bin/timeout"), [
             "-s", "INT", "10", "ip", "netns", "exec", second.name, FzctlRunner.binary.path, "up", config,
             "--crypto", "sodium", "--log", "warn",
         ])
         #expect(again.status == 1, "\(again.stderr)")
         #expect(again.stderr.contains("UAPI socket \(socketPath) is in use by another process"), "\(again.stderr)")
-        #expect(try FzctlRunner.run(wg, ["show", name, "public-key"]).stdout == show.stdout)
+        #expect(try await FzctlRunner.run(wg, ["show", name, "public-key"]).stdout == show.stdout)
 
         up.interrupt()
         up.waitUntilExit()

@@ -17,8 +17,8 @@ struct ZeroTrustEndToEndTests {
     }
 
     /// The names `fzctl backends` lists as available under "packet I/O backends".
-    static func availableIOBackends() throws -> [String] {
-        let result = try FzctlRunner.fzctl(["backends", "--log", "warn"])
+    static func availableIOBackends() async throws -> [String] {
+        let result = try await FzctlRunner.fzctl(["backends", "--log", "warn"])
         guard result.status == 0 else { return [] }
         var names: [String] = []
         var inIOSection = false
@@ -38,12 +38,12 @@ struct ZeroTrustEndToEndTests {
     }
 
     @Test("portal, Gateway and Clients in namespaces pass every zero-trust scenario on each packet I/O backend")
-    func zeroTrustScenariosPassOnEveryIOBackend() throws {
-        let backends = try Self.availableIOBackends()
+    func zeroTrustScenariosPassOnEveryIOBackend() async throws {
+        let backends = try await Self.availableIOBackends()
         try #require(!backends.isEmpty, "fzctl backends reports no available packet I/O backend")
         for io in backends {
             // The script bounds every wait; `timeout` is the backstop: SIGTERM runs its cleanup, SIGKILL follows.
-            let result = try FzctlRunner.run(URL(fileURLWithPath: "/usr/bin/timeout"), [
+            let result = try await FzctlRunner.run(URL(fileURLWithPath: "/usr/bin/timeout"), [
                 "-k", "30", "900", "/bin/bash", Self.script, "--io", io, FzctlRunner.binary.path,
             ])
             // The scenario lines are the evidence a reviewer quotes; show them on success too.
@@ -55,8 +55,8 @@ struct ZeroTrustEndToEndTests {
     }
 
     @Test("fzctl demo shows every step behaving and removes its namespaces")
-    func demoBehavesAndCleansUp() throws {
-        let result = try FzctlRunner.run(URL(fileURLWithPath: "/usr/bin/timeout"), [
+    func demoBehavesAndCleansUp() async throws {
+        let result = try await FzctlRunner.run(URL(fileURLWithPath: "/usr/bin/timeout"), [
             "-k", "10", "180", FzctlRunner.binary.path, "demo",
         ])
         print("fzctl demo (exit \(result.status)):\n\(result.stdout)")
@@ -68,7 +68,7 @@ struct ZeroTrustEndToEndTests {
             .filter { $0.hasPrefix("fzdemo-") && $0.split(separator: "-").last?.allSatisfy(\.isNumber) == true }
             .map(String.init)
         #expect(created.count >= 3, "the demo names its namespaces: \(result.stdout)")
-        let left = try FzctlRunner.run(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "list"]).stdout
+        let left = try await FzctlRunner.run(URL(fileURLWithPath: "/usr/sbin/ip"), ["netns", "list"]).stdout
         for namespace in Set(created) {
             #expect(!left.contains(namespace), "\(namespace) is left behind")
         }
@@ -83,11 +83,11 @@ enum NamespaceHost {
         guard let ip = FzctlRunner.which("ip") else { return "iproute2's `ip` is not installed (run ./scripts/setup)" }
         let probe = "fzztprobe\(getpid())"
         do {
-            let added = try FzctlRunner.run(ip, ["netns", "add", probe])
+            let added = try FzctlRunner.runBlocking(ip, ["netns", "add", probe])
             guard added.status == 0 else {
                 return "network namespaces are unavailable: `ip netns add` failed: \(added.stderr)"
             }
-            _ = try FzctlRunner.run(ip, ["netns", "del", probe])
+            _ = try FzctlRunner.runBlocking(ip, ["netns", "del", probe])
         } catch {
             return "network namespaces are unavailable: cannot run `ip netns add`: \(error)"
         }

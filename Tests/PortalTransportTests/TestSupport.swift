@@ -98,10 +98,14 @@ final class ClientLog: Sendable {
     func snapshot() -> Record { record.withLock { $0 } }
 }
 
-/// A server on an ephemeral loopback port with the echo delegate.
+/// Starts a portal server with the echo delegate on loopback (an ephemeral port unless `port` is given).
+///
+/// The keepalive defaults are far longer than any test: a loaded 2-core CI host has starved a test's tasks for
+/// over 45 s between connecting and its next write, and a production-length idle timeout then closed the
+/// connection (1001) before the behaviour under test ran. Tests about keepalive pass their own short values.
 func startServer(
     delegate: EchoDelegate, port: Int = 0,
-    pingInterval: Duration = .seconds(15), idleTimeout: Duration = .seconds(45)
+    pingInterval: Duration = .seconds(3600), idleTimeout: Duration = .seconds(3 * 3600)
 ) async throws -> PortalServer {
     let server = PortalServer(
         configuration: PortalServerConfiguration(
@@ -116,7 +120,7 @@ func startServer(
 func makeClient(
     port: Int, path: String = "/gateway", token: String = "good", log: ClientLog,
     initialBackoff: Duration = .milliseconds(50), maximumBackoff: Duration = .milliseconds(400),
-    pingInterval: Duration = .seconds(15), idleTimeout: Duration = .seconds(45)
+    pingInterval: Duration = .seconds(3600), idleTimeout: Duration = .seconds(3 * 3600)
 ) -> PortalClient {
     let endpoint = PortalEndpoint(scheme: .ws, host: "127.0.0.1", port: port, path: path)
     let configuration = PortalClientConfiguration(
