@@ -46,6 +46,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         .target(name: "DataPlane", swiftSettings: packetPath),
@@ -136,7 +138,7 @@ let package = Package(
         .target(
             name: "NodeAgent",
             dependencies: [
-                "ControlProtocol", "DataPlane", "HostSetup", "Locks", "PortalClient", "Tunnel",
+                "ControlProtocol", "DataPlane", "HostSetup", "Locks", "PortalClient", "Tunnel", "MetricsExport",
                 "WireGuardConfig", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: packetPath
@@ -147,6 +149,18 @@ let package = Package(
                 "ControlProtocol", "Locks", "Portal", "PortalServer", .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Prometheus metrics of a running interface: counters read from the loop on each scrape, served over HTTP.
+        .target(
+            name: "MetricsExport",
+            dependencies: [
+                "DataPlane", "Tunnel", "Locks",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(name: "LogHandlers", dependencies: ["Locks", .product(name: "Logging", package: "swift-log")]),
         .target(name: "BarChart"),
         .executableTarget(
@@ -154,7 +168,7 @@ let package = Package(
             dependencies: [
                 "DataPlane", "Crypto", "LogHandlers", "EpollIO", "CFZSocketControl", "IOUringIO", "Tunnel",
                 "WireGuardConfig", "HostSetup",
-                "PortalClient", "ControlProtocol", "NodeAgent", "Portal", "PortalService", "BarChart",
+                "PortalClient", "ControlProtocol", "NodeAgent", "Portal", "PortalService", "BarChart", "MetricsExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -167,6 +181,7 @@ let package = Package(
             name: "LogHandlersTests",
             dependencies: ["LogHandlers", "Locks", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "MetricsExportTests", dependencies: ["MetricsExport", "Tunnel", "DataPlane", "Locks"]),
         .testTarget(name: "FzctlTests", dependencies: ["fzctl", "PortalServer", "Locks", "BarChart"]),
         .testTarget(
             name: "TunnelTests", dependencies: ["Tunnel", "WireGuardConfig", "MemoryIO", "DataPlane", "Crypto", "Locks"]

@@ -4,6 +4,7 @@ import Dispatch
 import HostSetup
 import Locks
 import Logging
+import MetricsExport
 import PortalClient
 import Tunnel
 import WireGuardConfig
@@ -54,12 +55,14 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
     ///   - installStop: called once with the loop's stop handle (the caller wires SIGINT/SIGTERM to it).
     /// - Returns: nil after a clean stop, or the portal's refusal.
     public func run<Loop: PacketEventLoop>(
-        portal: PortalEndpoint, token: String, uapiName: String?,
+        portal: PortalEndpoint, token: String, uapiName: String?, metrics: MetricsListenAddress? = nil,
         makeLoop: (IO, WireGuardTunnel<Node, IO>) throws -> Loop,
         installStop: (any LoopSignal) -> Void
     ) throws(NodeDaemonError) -> String? where Loop.Handler == WireGuardTunnel<Node, IO> {
         let wake = Locked<(any LoopSignal)?>(nil)
-        let mailbox = ControlMailbox<NodeRequest<Node.Command>, String>(closedAnswer: UAPIServer.closedAnswer) {
+        let mailbox = ControlMailbox<NodeRequest<Node.Command>, InterfaceAnswer>(
+            closedAnswer: .uapi(UAPIServer.closedAnswer)
+        ) {
             wake.withLock { $0?.signal() }
         }
         let connection = Locked<PortalClient?>(nil)
@@ -70,9 +73,11 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
                 switch request {
                 case .portal(let command):
                     tunnel.node.handle(command, now: time)
-                    return ""
+                    return .uapi("")
                 case .uapi(let uapi):
-                    return tunnel.answerReadOnlyUAPI(uapi, now: time, listenPort: listenPort)
+                    return .uapi(tunnel.answerReadOnlyUAPI(uapi, now: time, listenPort: listenPort))
+                case .metrics(let limit):
+                    return .metrics(tunnel.metricsSnapshot(now: time, peerLimit: limit))
                 }
             },
             events: { [role, logger, identity] event in
@@ -96,7 +101,10 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
         var uapi: UAPIServer?
         if let uapiName {
             do {
-                let server = try UAPIServer(interface: uapiName) { mailbox.submit(.uapi($0)) }
+                let server = try UAPIServer(interface: uapiName) { request in
+                    guard case .uapi(let text) = mailbox.submit(.uapi(request)) else { return UAPIServer.closedAnswer }
+                    return text
+                }
                 try server.start()
                 uapi = server
             } catch {
@@ -107,6 +115,20 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
             mailbox.close()
             uapi?.stop()
         }
+        var metricsServer: MetricsHTTPServer?
+        if let metrics {
+            let exporter = TunnelMetricsExporter()
+            do {
+                metricsServer = try MetricsHTTPServer(address: metrics) { peers in
+                    guard case .metrics(let snapshot) = mailbox.submit(.metrics(peerLimit: peers)) else { return nil }
+                    return exporter.render(snapshot)
+                }
+            } catch {
+                throw .metrics("\(error)")
+            }
+            logger.info("metrics served", metadata: ["metrics_listen": "\(metricsServer!.boundAddress)"])
+        }
+        defer { metricsServer?.stop() }
 
         let joinText = joinMessage.encoded()
         let client = PortalClient(
@@ -144,7 +166,7 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
     }
 
     /// A text frame from the portal: decoded, logged, host changes queued, command posted to the loop.
-    func received(_ text: String, mailbox: ControlMailbox<NodeRequest<Node.Command>, String>) {
+    func received(_ text: String, mailbox: ControlMailbox<NodeRequest<Node.Command>, InterfaceAnswer>) {
         let message: ControlMessage
         do {
             message = try ControlMessage.decode(text)
@@ -188,10 +210,13 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
 public enum NodeDaemonError: Error, CustomStringConvertible {
     /// The event loop could not start or failed.
     case loop(String)
+    /// The metrics endpoint could not be served (the text names the address and why).
+    case metrics(String)
 
     public var description: String {
         switch self {
         case .loop(let text): return "event loop failed: \(text)"
+        case .metrics(let text): return text
         }
     }
 }

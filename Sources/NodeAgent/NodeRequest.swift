@@ -6,4 +6,6 @@ public enum NodeRequest<Command: Sendable>: Sendable {
     case portal(Command)
     /// A `wg show` (or a refused `wg set`) through the UAPI socket.
     case uapi(UAPIRequest)
+    /// A metrics scrape: the tunnel's counters and the byte counters of the `peerLimit` busiest peers.
+    case metrics(peerLimit: Int)
 }

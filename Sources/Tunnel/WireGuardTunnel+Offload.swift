@@ -35,6 +35,8 @@ extension WireGuardTunnel {
             let count = try tun.receive(into: &received)
             if count == 0 { break }
             counters.tunPacketsReceived &+= UInt64(count)
+            counters.tunBatchesReceived &+= 1
+            counters.tunBytesReceived &+= received.byteCount
             let trains = io.offloads.contains(.udpGSO)
             for index in 0..<received.count {
                 let bytes = UnsafeRawBufferPointer(received.bytes(at: index))

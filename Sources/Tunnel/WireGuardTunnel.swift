@@ -35,13 +35,7 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
     var openGroups = [OpenGroup?](repeating: nil, count: 8)
     var openGroupCount = 0
 
-    public struct Counters: Sendable {
-        public var datagramsReceived: UInt64 = 0
-        public var tunPacketsReceived: UInt64 = 0
-        public var datagramsSent: UInt64 = 0
-        public var tunPacketsWritten: UInt64 = 0
-        public var dropped: UInt64 = 0
-    }
+    public typealias Counters = TunnelCounters
 
     /// Most packets handled per readiness event before yielding to the other direction.
     let roundsPerEvent = 16
@@ -124,6 +118,8 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
             let count = try io.datagrams.receive(into: &received)
             if count == 0 { break }
             counters.datagramsReceived &+= UInt64(count)
+            counters.datagramBatchesReceived &+= 1
+            counters.datagramBytesReceived &+= received.byteCount
             let coalescing = io.offloads.contains(.tunOffload)
             for index in 0..<received.count {
                 let descriptor = received[index]
@@ -169,6 +165,8 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
             let count = try tun.receive(into: &received)
             if count == 0 { break }
             counters.tunPacketsReceived &+= UInt64(count)
+            counters.tunBatchesReceived &+= 1
+            counters.tunBytesReceived &+= received.byteCount
             for index in 0..<received.count {
                 var descriptor = received[index]
                 let packet = descriptor.offset..<(descriptor.offset + descriptor.length)
@@ -250,6 +248,8 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
     func flushNetwork(_ io: IO) throws {
         guard !toNetwork.isEmpty else { return }
         let pending = toNetwork.count
+        counters.datagramBytesSent &+= toNetwork.byteCount
+        counters.datagramBatchesSent &+= 1
         _ = try io.datagrams.send(&toNetwork)
         counters.datagramsSent &+= UInt64(pending)
     }
@@ -262,7 +262,31 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
             return
         }
         let pending = toTun.count
+        counters.tunBytesWritten &+= toTun.byteCount
+        counters.tunBatchesWritten &+= 1
         _ = try tun.send(&toTun)
         counters.tunPacketsWritten &+= UInt64(pending)
     }
+}
+
+/// What crossed the driver's edges, per direction: descriptors (a GRO or offload super-packet counts once),
+/// their bytes (with TUN offloads, a packet's virtio-net header included) and the batches they came in.
+public struct TunnelCounters: Sendable {
+    public var datagramsReceived: UInt64 = 0
+    public var tunPacketsReceived: UInt64 = 0
+    public var datagramsSent: UInt64 = 0
+    public var tunPacketsWritten: UInt64 = 0
+    /// Inputs the driver or the node dropped (the engine also counts its own by reason).
+    public var dropped: UInt64 = 0
+    public var datagramBytesReceived: UInt64 = 0
+    public var tunBytesReceived: UInt64 = 0
+    public var datagramBytesSent: UInt64 = 0
+    public var tunBytesWritten: UInt64 = 0
+    public var datagramBatchesReceived: UInt64 = 0
+    public var tunBatchesReceived: UInt64 = 0
+    public var datagramBatchesSent: UInt64 = 0
+    public var tunBatchesWritten: UInt64 = 0
+
+    /// All zero.
+    public init() {}
 }

@@ -7,6 +7,7 @@ import Foundation
 import HostSetup
 import IOUringIO
 import Logging
+import MetricsExport
 import NodeAgent
 import PortalClient
 import Tunnel
@@ -90,6 +91,10 @@ struct NodeOptions: ParsableArguments {
 
     @OptionGroup var offloadOptions: OffloadOptions
 
+    @Option(name: .customLong("metrics-listen"),
+            help: "Serve Prometheus metrics at http://HOST:PORT/metrics (IPv6: [::1]:9586); off by default.")
+    var metricsListen: String?
+
     /// Validates everything that needs no privileges, then checks for root.
     func prepare(defaultInterface: String, context: Runtime) throws -> PreparedNode {
         let endpoint: PortalEndpoint
@@ -105,13 +110,17 @@ struct NodeOptions: ParsableArguments {
         let name = try InterfaceName.validate(interface ?? defaultInterface)
         try IOSelection.validate(io)
         let offloads = try offloadOptions.resolve()
+        let metrics = try metricsListen.map { text in
+            do { return try MetricsListenAddress(parsing: text) } catch { throw FZCtlError.invalidInput("\(error)") }
+        }
         let named = crypto == "auto" ? nil : try CryptoSelection.resolve(crypto)
         guard geteuid() == 0 else {
             throw FZCtlError.invalidInput("this command needs root (CAP_NET_ADMIN) to create the TUN device \(name)")
         }
         let ioKind = try IOSelection.resolve(io, logger: context.logger)
         return PreparedNode(portal: endpoint, token: token, interface: name, cryptoName: crypto, named: named,
-                            options: InterfaceOptions(io: ioKind, offloads: offloads), logger: context.logger)
+                            options: InterfaceOptions(io: ioKind, offloads: offloads, metrics: metrics),
+                            logger: context.logger)
     }
 }
 
@@ -225,7 +234,7 @@ enum NodeLauncher {
         do {
             refusal = try daemon.run(
                 portal: prepared.portal, token: prepared.token, uapiName: prepared.interface,
-                makeLoop: makeLoop,
+                metrics: prepared.options.metrics, makeLoop: makeLoop,
                 installStop: { SignalWatcher.stopOnTermination($0) })
         } catch {
             throw FZCtlError.invalidInput("\(role.name) stopped: \(error)")

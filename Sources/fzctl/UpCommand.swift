@@ -6,6 +6,7 @@ import Foundation
 import HostSetup
 import IOUringIO
 import Logging
+import MetricsExport
 import Tunnel
 import WireGuardConfig
 
@@ -38,6 +39,10 @@ struct UpCommand: ParsableCommand {
 
     @OptionGroup var offloadOptions: OffloadOptions
 
+    @Option(name: .customLong("metrics-listen"),
+            help: "Serve Prometheus metrics at http://HOST:PORT/metrics (IPv6: [::1]:9586); off by default.")
+    var metricsListen: String?
+
     func run() throws {
         let context = try Runtime(global)
         let file = try loadConfig()
@@ -48,6 +53,9 @@ struct UpCommand: ParsableCommand {
         let testTimers = try TestTimerScale.fromEnvironment(Runtime.environment())
         try IOSelection.validate(io)
         let offloads = try offloadOptions.resolve()
+        let metrics = try metricsListen.map { text in
+            do { return try MetricsListenAddress(parsing: text) } catch { throw FZCtlError.invalidInput("\(error)") }
+        }
         // Everything that can be checked without side effects is, before the root check and before `auto`
         // logs its calibration: a mistake in the input is the one line on stderr, whoever runs it.
         let named = crypto == "auto" ? nil : try CryptoSelection.resolve(crypto)
@@ -63,7 +71,7 @@ struct UpCommand: ParsableCommand {
                 "variable": "\(TestTimerScale.variable)",
                 "rekey_after_seconds": .stringConvertible(testTimers.rekeyAfterSeconds)])
         }
-        let options = InterfaceOptions(io: ioKind, offloads: offloads)
+        let options = InterfaceOptions(io: ioKind, offloads: offloads, metrics: metrics)
         try runInterface(dispatching: info, file: file, peers: peers, name: name, options: options,
                          testTimers: testTimers, logger: context.logger)
     }
@@ -168,12 +176,12 @@ struct UpCommand: ParsableCommand {
         switch options.io {
         case .epoll:
             try runInterface(B.self, on: EpollInterface.self, makeLoop: { try EpollEventLoop(io: $0, handler: $1) },
-                             info: info, file: file, peers: peers, name: name, offloads: options.offloads,
+                             info: info, file: file, peers: peers, name: name, options: options,
                              testTimers: testTimers, logger: logger)
         case .ioUring:
             try runInterface(B.self, on: IOUringInterface.self,
                              makeLoop: { try IOUringEventLoop(io: $0, handler: $1) },
-                             info: info, file: file, peers: peers, name: name, offloads: options.offloads,
+                             info: info, file: file, peers: peers, name: name, options: options,
                              testTimers: testTimers, logger: logger)
         }
     }
@@ -183,18 +191,21 @@ struct UpCommand: ParsableCommand {
         _ crypto: B.Type, on backend: Backend.Type,
         makeLoop: (Backend.IO, WireGuardTunnel<WireGuardDevice<B>, Backend.IO>) throws -> Loop,
         info: CryptoBackendInfo, file: WireGuardConfigFile,
-        peers: [WireGuardPeerConfiguration], name: String, offloads: PacketOffloads,
+        peers: [WireGuardPeerConfiguration], name: String, options: InterfaceOptions,
         testTimers: TestTimerScale?, logger: Logger
     ) throws where Loop.Handler == WireGuardTunnel<WireGuardDevice<B>, Backend.IO> {
         // The UAPI socket first: if another process serves this interface name (perhaps in another network
         // namespace), stop before creating anything. It accepts connections once the loop can answer them.
         let wake = LockedBox<(any LoopSignal)?>(nil)
-        let mailbox = ControlMailbox<UAPIRequest, String>(closedAnswer: UAPIServer.closedAnswer) {
+        let mailbox = ControlMailbox<InterfaceRequest, InterfaceAnswer>(closedAnswer: .uapi(UAPIServer.closedAnswer)) {
             wake.value?.signal()
         }
         let server: UAPIServer
         do {
-            server = try UAPIServer(interface: name) { mailbox.submit($0) }
+            server = try UAPIServer(interface: name) { request in
+                guard case .uapi(let text) = mailbox.submit(.uapi(request)) else { return UAPIServer.closedAnswer }
+                return text
+            }
         } catch {
             throw FZCtlError.invalidInput("cannot serve the WireGuard UAPI: \(error)")
         }
@@ -202,6 +213,7 @@ struct UpCommand: ParsableCommand {
             mailbox.close()
             server.stop()
         }
+        let offloads = options.offloads
 
         let mtu = file.interface.mtu ?? 1420
         let io = try openIO(Backend.self, name: name, port: file.interface.listenPort, mtu: mtu, offloads: offloads,
@@ -223,7 +235,7 @@ struct UpCommand: ParsableCommand {
 
         let tunnel = WireGuardTunnel<WireGuardDevice<B>, Backend.IO>(
             node: device, pool: io.pool, batchSize: 64, mailbox: mailbox,
-            handler: { tunnel, request, time in tunnel.answerUAPI(request, now: time, listenPort: boundPort) })
+            handler: { tunnel, request, time in tunnel.answer(request, now: time, listenPort: boundPort) })
         let loop = try Self.startingLoop { try makeLoop(io, tunnel) }
         wake.value = loop.wakeHandle
 
@@ -236,6 +248,8 @@ struct UpCommand: ParsableCommand {
         } catch {
             throw FZCtlError.invalidInput("cannot serve the WireGuard UAPI: \(error)")
         }
+        let metricsServer = try options.metrics.map { try Self.serveMetrics(at: $0, mailbox: mailbox, logger: logger) }
+        defer { metricsServer?.stop() }
 
         logger.info("interface up", metadata: [
             "interface": "\(name)", "listen_port": .stringConvertible(Int(boundPort)),
@@ -275,6 +289,29 @@ extension ParsableCommand {
 struct InterfaceOptions {
     var io: IOBackendKind
     var offloads: PacketOffloads
+    /// Where to serve Prometheus metrics; nil: not at all.
+    var metrics: MetricsListenAddress? = nil
+}
+
+extension UpCommand {
+    /// Serves `/metrics` from snapshots the loop takes when asked through `mailbox`.
+    static func serveMetrics(
+        at address: MetricsListenAddress, mailbox: ControlMailbox<InterfaceRequest, InterfaceAnswer>, logger: Logger
+    ) throws -> MetricsHTTPServer {
+        let exporter = TunnelMetricsExporter()
+        let server: MetricsHTTPServer
+        do {
+            server = try MetricsHTTPServer(address: address) { peers in
+                guard case .metrics(let snapshot) = mailbox.submit(.metrics(peerLimit: peers)) else { return nil }
+                return exporter.render(snapshot)
+            }
+        } catch {
+            throw FZCtlError.invalidInput("\(error)")
+        }
+        logger.info("metrics served", metadata: ["metrics_listen": "\(server.boundAddress)",
+                                                 "url": "http://\(server.boundAddress)/metrics"])
+        return server
+    }
 }
 
 /// Addresses, MTU, link state and routes of the TUN device, set with iproute2 as wg-quick does.

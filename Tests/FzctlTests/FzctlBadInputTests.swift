@@ -55,6 +55,10 @@ enum BadInputFiles {
     static let key = BadInputFiles.privateKey + "\n"
 
     static let commandLine: [Case] = [
+        Case(arguments: ["gateway", "--portal", "ws://127.0.0.1:9", "--token", "t", "--endpoint", "127.0.0.1:51820",
+                         "--metrics-listen", "[::1]"], status: 1, names: "--metrics-listen '[::1]'"),
+        Case(arguments: ["client", "--portal", "ws://127.0.0.1:9", "--token", "t",
+                         "--metrics-listen", "127.0.0.1:99999"], status: 1, names: "from 0 to 65535"),
         Case(arguments: [], status: 64, names: "fzctl needs a command"),
         Case(arguments: ["nosuch"], status: 64, names: "'nosuch'"),
         Case(arguments: ["bench"], status: 64, names: "fzctl bench needs a command: crypto, io, tunnel"),
@@ -161,6 +165,8 @@ enum BadInputFiles {
             Case(arguments: ["up", files.valid, "--io", "io_uring"], status: 2,
                  names: "unknown I/O backend 'io_uring'"),
             Case(arguments: ["up", files.valid, "--log-format", "xml"], status: 1, names: "--log-format 'xml'"),
+            Case(arguments: ["up", files.valid, "--metrics-listen", "9586"], status: 1,
+                 names: "--metrics-listen '9586': expected HOST:PORT"),
             Case(arguments: ["up", files.valid], status: 1, names: flagVariable, environment: [flagVariable: "1"]),
             Case(arguments: ["up", files.valid], status: 1, names: "FZ_TEST_REKEY_AFTER_SECONDS: '0'",
                  environment: ["FZ_TEST_REKEY_AFTER_SECONDS": "0"]),

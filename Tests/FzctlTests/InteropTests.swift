@@ -44,6 +44,8 @@ struct InteropTests {
         let result = try await FzctlRunner.run(URL(fileURLWithPath: "/bin/bash"), arguments)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("PASS"), "\(result.stdout)")
+        // The script scraped fzctl's --metrics-listen endpoint with curl around the transfer.
+        #expect(result.stdout.contains("metrics moving"), "\(result.stdout)")
     }
 
     /// fzctl<->fzctl with offloads off and on and the wireguard-go reference, TCP and UDP, in one run.

@@ -100,7 +100,7 @@ PIDS+=($!)
 if [ "$A_KIND" = fzctl ]; then
     [ -x "$FZCTL" ] || fail "--fzctl must name the built fzctl binary"
     ip netns exec "$NSA" "$FZCTL" up "$WORK/a.conf" --interface "$IFA" --crypto "$CRYPTO" --io "$IO" \
-        --offloads "$OFFLOADS" > "$WORK/a.log" 2>&1 &
+        --offloads "$OFFLOADS" --metrics-listen 127.0.0.1:9586 > "$WORK/a.log" 2>&1 &
     PIDS+=($!)
 else
     ip netns exec "$NSA" env WG_PROCESS_FOREGROUND=1 wireguard-go "$IFA" > "$WORK/a.log" 2>&1 &
@@ -163,6 +163,18 @@ if [ "$A_KIND" = fzctl ]; then
         || fail "wg set persistent-keepalive did not take effect"
 fi
 
+# One metric's value from a scrape of fzctl's --metrics-listen endpoint (0 when the series is absent).
+metric() {
+    ip netns exec "$NSA" curl -sf --max-time 5 "http://127.0.0.1:9586/metrics${2:-}" > "$WORK/scrape" \
+        || fail "curl of the metrics endpoint failed"
+    awk -v series="$1" '$1 == series {print $2; found=1} END {if (!found) print 0}' "$WORK/scrape"
+}
+METRICS=""
+if [ "$A_KIND" = fzctl ]; then
+    UDP_IN_BEFORE=$(metric 'fz_bytes_total{direction="udp_received",worker="0"}')
+    TUN_OUT_BEFORE=$(metric 'fz_packets_total{direction="tun_written",worker="0"}')
+fi
+
 ip netns exec "$NSB" timeout 150 python3 "$HERE/tcp_verify.py" serve 10.202.0.2 5201 "$BYTES" > "$WORK/recv.out" &
 SERVER=$!
 sleep 0.5
@@ -173,7 +185,23 @@ wait $SERVER || fail "TCP receiver failed"
 END=$(date +%s.%N)
 [ "$(cat "$WORK/send.out")" = "$(cat "$WORK/recv.out")" ] \
     || fail "TCP content differs: sent $(cat "$WORK/send.out"), received $(cat "$WORK/recv.out")"
+if [ "$A_KIND" = fzctl ]; then
+    UDP_IN_AFTER=$(metric 'fz_bytes_total{direction="udp_received",worker="0"}')
+    TUN_OUT_AFTER=$(metric 'fz_packets_total{direction="tun_written",worker="0"}')
+    # The TCP stream's ACKs and data crossed A both ways: both counters must have moved.
+    python3 -c "import sys; sys.exit(not ($UDP_IN_AFTER > $UDP_IN_BEFORE and $TUN_OUT_AFTER > $TUN_OUT_BEFORE))" \
+        || fail "metrics did not move during TCP: udp bytes in $UDP_IN_BEFORE -> $UDP_IN_AFTER, tun packets out" \
+            "$TUN_OUT_BEFORE -> $TUN_OUT_AFTER"
+    SESSIONS=$(metric 'fz_peers_with_session{worker="0"}')
+    python3 -c "import sys; sys.exit(not ($SESSIONS == 1))" || fail "metrics: fz_peers_with_session is $SESSIONS, not 1"
+    SENT=$(metric 'fz_handshake_messages_total{direction="sent",message="initiation",worker="0"}')
+    GOT=$(metric 'fz_handshake_messages_total{direction="received",message="initiation",worker="0"}')
+    python3 -c "import sys; sys.exit(not ($SENT + $GOT >= 1))" || fail "metrics count no handshake initiation"
+    [ "$(metric "fz_peer_received_bytes_total{public_key=\"$PUB_B\"}" '?peers=5')" != 0 ] \
+        || fail "metrics ?peers=5 lacks peer B's bytes"
+    METRICS=" metrics moving (udp bytes in $UDP_IN_BEFORE -> $UDP_IN_AFTER),"
+fi
 RATE=$(python3 -c "print(f'{$BYTES * 8 / ($END - $START) / 1e9:.2f}')")
-UAPI=""; [ "$A_KIND" = fzctl ] && UAPI=" wg show/showconf/set on A,"
+UAPI=""; [ "$A_KIND" = fzctl ] && UAPI=" wg show/showconf/set on A,$METRICS"
 echo "PASS a=$A_KIND crypto=$CRYPTO io=$IO offloads=$OFFLOADS psk=$PSK initiator=$INITIATOR: handshake, ping v4/v6 both ways,$UAPI" \
     "$BYTES bytes TCP verified ($(cut -d' ' -f2 "$WORK/recv.out" | cut -c1-16)..., $RATE Gbit/s)"

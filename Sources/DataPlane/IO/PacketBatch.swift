@@ -35,6 +35,15 @@ public struct PacketBatch: ~Copyable {
     /// Whether the batch has no entries.
     public var isEmpty: Bool { count == 0 }
 
+    /// Bytes of the entries that still own their buffers: what a receive brought in or a send will carry.
+    public var byteCount: UInt64 {
+        var total: UInt64 = 0
+        for index in 0..<count where storage[index].buffer != .none {
+            total &+= UInt64(storage[index].length)
+        }
+        return total
+    }
+
     /// How many more entries fit.
     public var remainingCapacity: Int { capacity - count }
 

@@ -112,6 +112,7 @@ extension WireGuardDevice {
         peer.localSource = local
         peer.receivedBytes &+= UInt64(message.count)
         let remoteIndex = base.loadUnaligned(fromByteOffset: HandshakeInitiationLayout.senderIndex, as: UInt32.self)
+        handshakes.initiationsReceived &+= 1
         sendResponse(to: peer, initiatorStatic: initiatorStatic, remoteEphemeral: remoteEphemeral,
                      remoteIndex: UInt32(littleEndian: remoteIndex), chainingKey: chainingKey, hash: hash, now: now)
         return .handshakeProcessed
@@ -166,6 +167,7 @@ extension WireGuardDevice {
         indices[localIndex] = .keypair(peer, keypair)
         peer.zeroKeysDeadline = now.monotonic + configuration.rejectAfterTime * 3
         peer.sentBytes &+= UInt64(response.count)
+        handshakes.responsesSent &+= 1
         enqueue(.message(response, peer.endpoint!, peer.localSource, peer))
     }
 
@@ -222,6 +224,7 @@ extension WireGuardDevice {
         indices[localIndex] = .handshake(peer)
         peer.lastInitiationSent = now.monotonic
         peer.sentBytes &+= UInt64(initiation.count)
+        handshakes.initiationsSent &+= 1
         peer.keepaliveDeadline = nil
         armPersistentKeepalive(peer, now: now.monotonic)
         peer.retransmitDeadline = now.monotonic + configuration.rekeyTimeout + jitter()
@@ -289,6 +292,7 @@ extension WireGuardDevice {
         let keypair = Keypair<Backend.Cipher>(sendKey: sendKey, receiveKey: receiveKey, localIndex: receiver,
                                               remoteIndex: remoteIndex, isInitiator: true, createdAt: now.monotonic)
         peer.handshake = nil
+        handshakes.responsesReceived &+= 1
         indices[receiver] = .keypair(peer, keypair)
         // As initiator the keypair is confirmed: it becomes current at once (the kernel's rotation).
         if let pending = peer.next {
@@ -332,6 +336,7 @@ extension WireGuardDevice {
         guard peer.cookies.consumeReply(Backend.self, message, now: now.monotonic) else {
             return drop(.invalidCookieReply)
         }
+        handshakes.cookieRepliesReceived &+= 1
         return .handshakeProcessed
     }
 }

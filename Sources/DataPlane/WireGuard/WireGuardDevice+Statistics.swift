@@ -13,4 +13,32 @@ extension WireGuardDevice {
             persistentKeepalive: peer.persistentKeepalive, allowedIPs: allowedIPs,
             stagedPackets: peer.staged.count, hasSession: usableSendKeypair(peer, now: now) != nil)
     }
+
+    /// How many peers hold a keypair usable for sending now: peers "with a current session".
+    public func peersWithSessionCount(now: MonotonicInstant) -> Int {
+        var count = 0
+        for peer in peers.values where usableSendKeypair(peer, now: now) != nil { count += 1 }
+        return count
+    }
+
+    /// Each peer's transfer counters, the bytes `wg show` reports, without building full statistics.
+    public func peerTransfers() -> [WireGuardPeerTransfer] {
+        peers.values.map { WireGuardPeerTransfer(publicKey: $0.publicKey, receivedBytes: $0.receivedBytes,
+                                                 sentBytes: $0.sentBytes) }
+    }
+}
+
+/// A peer's byte counters, as `wg show` reports them.
+public struct WireGuardPeerTransfer: Equatable, Sendable {
+    public var publicKey: PublicKey
+    /// Bytes of authenticated WireGuard datagrams received from the peer.
+    public var receivedBytes: UInt64
+    /// Bytes of WireGuard datagrams sent to the peer.
+    public var sentBytes: UInt64
+
+    public init(publicKey: PublicKey, receivedBytes: UInt64, sentBytes: UInt64) {
+        self.publicKey = publicKey
+        self.receivedBytes = receivedBytes
+        self.sentBytes = sentBytes
+    }
 }

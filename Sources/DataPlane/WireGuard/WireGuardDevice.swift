@@ -43,6 +43,8 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     var pendingCookieReplies = 0
     /// Cookie replies queued since the device was made (a flood shows here).
     public internal(set) var cookieRepliesQueued: UInt64 = 0
+    /// Handshake messages sent and accepted since the device was made.
+    public internal(set) var handshakes = WireGuardHandshakeCounters()
     var rateLimiter: HandshakeRateLimiter
     /// Per-source limit for handshakes admitted under load by a valid MAC2.
     var sourceRateLimiter = SourceRateLimiter()
