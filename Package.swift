@@ -111,7 +111,9 @@ let package = Package(
         .target(name: "MemoryIO", dependencies: ["DataPlane"], path: "Sources/Backends/Memory"),
         .target(name: "WireGuardConfig", dependencies: ["DataPlane"]),
         .target(name: "Locks"),
-        .target(name: "HostSetup", dependencies: ["DataPlane"]),
+        // rtnetlink requests in batches: 10,000 peers' routes in one round trip per few hundred, not one `ip` each.
+        .target(name: "CFZNetlink", path: "Sources/HostSetup/CFZNetlink"),
+        .target(name: "HostSetup", dependencies: ["DataPlane", "CFZNetlink"], path: "Sources/HostSetup/HostSetup"),
         .target(name: "ControlProtocol", dependencies: ["DataPlane", "WireGuardConfig"]),
         .target(name: "Portal", dependencies: ["ControlProtocol", "DataPlane", "WireGuardConfig"]),
         .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"], swiftSettings: tunnelDriver),
@@ -181,6 +183,7 @@ let package = Package(
             name: "LogHandlersTests",
             dependencies: ["LogHandlers", "Locks", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "HostSetupTests", dependencies: ["HostSetup", "DataPlane"]),
         .testTarget(name: "MetricsExportTests", dependencies: ["MetricsExport", "Tunnel", "DataPlane", "Locks"]),
         .testTarget(name: "FzctlTests", dependencies: ["fzctl", "PortalServer", "Locks", "BarChart"]),
         .testTarget(

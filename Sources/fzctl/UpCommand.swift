@@ -314,20 +314,24 @@ extension UpCommand {
     }
 }
 
-/// Addresses, MTU, link state and routes of the TUN device, set with iproute2 as wg-quick does.
+/// Addresses, MTU, link state and routes of the TUN device, as wg-quick sets them, over rtnetlink.
 enum InterfaceSetup {
     static func apply(name: String, file: WireGuardConfigFile, logger: Logger) throws {
         let mtu = file.interface.mtu ?? 1420
+        let link: InterfaceNetlink
         do {
-            try Subprocess.run(["ip", "link", "set", "dev", name, "mtu", "\(mtu)"])
+            link = try InterfaceNetlink(interface: name)
+            try link.setLink(mtu: mtu, up: false)
             for address in file.interface.addresses {
-                try Subprocess.run(["ip", "address", "add", address.description, "dev", name])
+                try link.replaceAddress(address.address, prefixLength: address.prefixLength)
             }
-            try Subprocess.run(["ip", "link", "set", "dev", name, "up"])
+            try link.setLink(mtu: nil, up: true)
         } catch {
             throw FZCtlError.invalidInput("cannot configure \(name): \(error)")
         }
         let connected = file.interface.addresses.map(\.network)
+        var routes: [IPNetwork] = []
+        var seen = Set<IPNetwork>()
         for peer in file.peers {
             for network in peer.allowedIPs {
                 if network.prefixLength == 0 {
@@ -341,12 +345,11 @@ enum InterfaceSetup {
                 }) {
                     continue
                 }
-                do {
-                    try Subprocess.run(["ip", "route", "replace", "\(network)", "dev", name])
-                } catch {
-                    logger.warning("cannot add route", metadata: ["route": "\(network)", "error": "\(error)"])
-                }
+                if seen.insert(network).inserted { routes.append(network) }
             }
+        }
+        for (network, reason) in link.replaceRoutes(routes) {
+            logger.warning("cannot add route", metadata: ["route": "\(network)", "error": "\(reason)"])
         }
     }
 }

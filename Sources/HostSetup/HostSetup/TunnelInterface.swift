@@ -1,7 +1,7 @@
 import DataPlane
 
-/// The host side of a zero-trust node's TUN device: its addresses, MTU, link state and routes, set with
-/// iproute2, and undone on the way out.
+/// The host side of a zero-trust node's TUN device: its addresses, MTU, link state and routes, set over
+/// rtnetlink, and undone on the way out.
 ///
 /// The data plane never touches the host; these are the few commands a node runs when the portal tells it
 /// something (its tunnel addresses, a Resource appearing or going), off the packet path.
@@ -19,42 +19,54 @@ public final class TunnelInterface: @unchecked Sendable {
         IPNetwork(.v6(IPv6Address(groups: [0xfd00, 0x2021, 0x1111, 0, 0, 0, 0, 0])), prefixLength: 107)!,
     ]
 
+    /// The rtnetlink socket, opened on first use (the device exists by then).
+    private var socket: InterfaceNetlink?
+
     /// Manages the device `name` (which must exist).
     public init(name: String) {
         self.name = name
     }
 
+    func netlink() throws(HostSetupError) -> InterfaceNetlink {
+        if let socket { return socket }
+        let opened = try InterfaceNetlink(interface: name)
+        socket = opened
+        return opened
+    }
+
     /// Sets the MTU, brings the link up.
     public func bringUp(mtu: Int) throws(HostSetupError) {
-        try run(["ip", "link", "set", "dev", name, "mtu", "\(mtu)"])
-        try run(["ip", "link", "set", "dev", name, "up"])
+        try netlink().setLink(mtu: mtu, up: true)
     }
 
     /// Gives the device our tunnel addresses (host routes, /32 and /128), replacing older ones, and routes the
     /// tunnel network through it so every other node's address is reachable.
     public func assign(_ new: TunnelAddresses) throws(HostSetupError) {
         guard new != addresses else { return }
+        let link = try netlink()
         if let old = addresses {
-            try? run(["ip", "address", "del", "\(old.ipv4)/32", "dev", name])
-            try? run(["ip", "address", "del", "\(old.ipv6)/128", "dev", name])
+            try? link.deleteAddress(.v4(old.ipv4), prefixLength: 32)
+            try? link.deleteAddress(.v6(old.ipv6), prefixLength: 128)
         }
-        try run(["ip", "address", "replace", "\(new.ipv4)/32", "dev", name])
-        // `nodad`: the address is ours alone inside the tunnel; duplicate detection would only delay it.
-        try run(["ip", "address", "replace", "\(new.ipv6)/128", "dev", name, "nodad"])
+        try link.replaceAddress(.v4(new.ipv4), prefixLength: 32)
+        // No duplicate address detection: the address is ours alone inside the tunnel; DAD would only delay it.
+        try link.replaceAddress(.v6(new.ipv6), prefixLength: 128, noDAD: true)
         addresses = new
         for network in Self.tunnelNetworks { try addRoute(network) }
     }
 
     /// Routes `network` into the tunnel (idempotent).
     public func addRoute(_ network: IPNetwork) throws(HostSetupError) {
-        try run(["ip", "route", "replace", "\(network)", "dev", name])
+        if let (_, reason) = try netlink().replaceRoutes([network]).first {
+            throw .netlink("cannot route \(network) through \(name): \(reason)")
+        }
         routes.insert(network)
     }
 
     /// Removes a route this process added.
     public func removeRoute(_ network: IPNetwork) {
         guard routes.remove(network) != nil else { return }
-        try? run(["ip", "route", "del", "\(network)", "dev", name])
+        try? netlink().deleteRoutes([network])
     }
 
     /// Routes of a Client's Resources by Resource id (two Resources may share a network).
@@ -75,18 +87,11 @@ public final class TunnelInterface: @unchecked Sendable {
 
     /// Removes every route this process added (the device's own go with it when its descriptor closes).
     public func removeRoutes() {
-        for network in routes { try? run(["ip", "route", "del", "\(network)", "dev", name]) }
+        try? netlink().deleteRoutes(Array(routes))
         routes.removeAll()
         resourceRoutes.removeAll()
     }
 
-    func run(_ command: [String]) throws(HostSetupError) {
-        do {
-            try Subprocess.run(command)
-        } catch {
-            throw .commandFailed("\(error)")
-        }
-    }
 }
 
 /// A host change that did not take.
@@ -97,6 +102,8 @@ public enum HostSetupError: Error, Equatable, Sendable, CustomStringConvertible 
     case missingTool(String, package: String)
     /// A kernel setting could not be read or written.
     case sysctl(String)
+    /// The kernel refused an rtnetlink request; the text names the change, the interface and the reason.
+    case netlink(String)
 
     public var description: String {
         switch self {
@@ -104,6 +111,7 @@ public enum HostSetupError: Error, Equatable, Sendable, CustomStringConvertible 
         case .missingTool(let tool, let package):
             return "\(tool) is not installed (Debian package \(package)); install it or pass --no-masquerade"
         case .sysctl(let text): return text
+        case .netlink(let text): return text
         }
     }
 }
