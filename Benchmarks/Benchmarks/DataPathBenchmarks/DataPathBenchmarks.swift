@@ -22,6 +22,7 @@ let benchmarks: @Sendable () -> Void = {
     registerHostile()
     registerPolicy()
     registerOffload()
+    registerTimers()
 
     Benchmark(
         "epoll UDP loopback: 64 x 1420-byte datagrams sent and received per iteration",

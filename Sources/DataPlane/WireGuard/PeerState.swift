@@ -39,12 +39,27 @@ final class PeerState<Backend: CryptoBackend> {
     @exclusivity(unchecked) var previous: PeerKeypair?
     @exclusivity(unchecked) var next: PeerKeypair?
 
-    // Timers (nil when not armed).
-    @exclusivity(unchecked) var retransmitDeadline: MonotonicInstant?
-    @exclusivity(unchecked) var keepaliveDeadline: MonotonicInstant?
-    @exclusivity(unchecked) var newHandshakeDeadline: MonotonicInstant?
-    @exclusivity(unchecked) var zeroKeysDeadline: MonotonicInstant?
-    @exclusivity(unchecked) var persistentKeepaliveDeadline: MonotonicInstant?
+    // Timers (nil when not armed). Arming one earlier than the peer's entry in the device's schedule adds
+    // an entry (see ``TimerSchedule``); the packet path pays one comparison.
+    @exclusivity(unchecked) var retransmitDeadline: MonotonicInstant? { didSet { armed(retransmitDeadline) } }
+    @exclusivity(unchecked) var keepaliveDeadline: MonotonicInstant? { didSet { armed(keepaliveDeadline) } }
+    @exclusivity(unchecked) var newHandshakeDeadline: MonotonicInstant? { didSet { armed(newHandshakeDeadline) } }
+    @exclusivity(unchecked) var zeroKeysDeadline: MonotonicInstant? { didSet { armed(zeroKeysDeadline) } }
+    @exclusivity(unchecked) var persistentKeepaliveDeadline: MonotonicInstant? {
+        didSet { armed(persistentKeepaliveDeadline) }
+    }
+    /// The device's timer schedule, set when the peer is added and cleared when it is removed. Unowned: the
+    /// device owns both, and the schedule's entries keep peers alive, not the other way round.
+    @exclusivity(unchecked) unowned(unsafe) var schedule: TimerSchedule<Backend>?
+    /// The deadline of this peer's earliest entry in the schedule, nil when it has none.
+    @exclusivity(unchecked) var scheduledAt: MonotonicInstant?
+
+    @inline(__always)
+    private func armed(_ deadline: MonotonicInstant?) {
+        guard let deadline, let schedule else { return }
+        if let scheduledAt, scheduledAt <= deadline { return }
+        schedule.push(deadline, self)
+    }
 
     /// Packets waiting for a session, oldest first.
     @exclusivity(unchecked) var staged: [[UInt8]] = []

@@ -4,34 +4,42 @@ extension WireGuardDevice {
     /// (calling more often is harmless), then poll `nextDatagram`.
     public func updateTimers(now: WireGuardTime) {
         let time = now.monotonic
-        for case let peer? in slots {
-            if let deadline = peer.zeroKeysDeadline, time >= deadline {
-                peer.zeroKeysDeadline = nil
-                clearSessions(peer)
+        while let peer = schedule.popDue(now: time) {
+            runTimers(peer, now: now)
+            schedule.reschedule(peer)
+        }
+        schedule.compact(livePeers: peers.count, peers: peers.values)
+    }
+
+    /// Runs the peer's due timers; the schedule said one may be due.
+    func runTimers(_ peer: Peer, now: WireGuardTime) {
+        let time = now.monotonic
+        if let deadline = peer.zeroKeysDeadline, time >= deadline {
+            peer.zeroKeysDeadline = nil
+            clearSessions(peer)
+        }
+        if let deadline = peer.retransmitDeadline, time >= deadline {
+            peer.retransmitDeadline = nil
+            if let started = peer.handshakeStarted,
+               time.hasElapsed(configuration.rekeyAttemptTime, since: started) {
+                giveUpHandshake(peer, now: time)
+            } else {
+                // Unanswered: the address replies left from may be gone, so let the kernel choose again.
+                peer.localSource = nil
+                sendInitiation(peer, now: now)
             }
-            if let deadline = peer.retransmitDeadline, time >= deadline {
-                peer.retransmitDeadline = nil
-                if let started = peer.handshakeStarted,
-                   time.hasElapsed(configuration.rekeyAttemptTime, since: started) {
-                    giveUpHandshake(peer, now: time)
-                } else {
-                    // Unanswered: the address replies left from may be gone, so let the kernel choose again.
-                    peer.localSource = nil
-                    sendInitiation(peer, now: now)
-                }
-            }
-            if let deadline = peer.keepaliveDeadline, time >= deadline {
-                peer.keepaliveDeadline = nil
-                if usableSendKeypair(peer, now: time) != nil { enqueue(.keepalive(peer)) }
-            }
-            if let deadline = peer.newHandshakeDeadline, time >= deadline {
-                peer.newHandshakeDeadline = nil
-                startHandshake(peer, now: now)
-            }
-            if let deadline = peer.persistentKeepaliveDeadline, time >= deadline {
-                peer.persistentKeepaliveDeadline = nil
-                queueKeepalive(peer, now: now)
-            }
+        }
+        if let deadline = peer.keepaliveDeadline, time >= deadline {
+            peer.keepaliveDeadline = nil
+            if usableSendKeypair(peer, now: time) != nil { enqueue(.keepalive(peer)) }
+        }
+        if let deadline = peer.newHandshakeDeadline, time >= deadline {
+            peer.newHandshakeDeadline = nil
+            startHandshake(peer, now: now)
+        }
+        if let deadline = peer.persistentKeepaliveDeadline, time >= deadline {
+            peer.persistentKeepaliveDeadline = nil
+            queueKeepalive(peer, now: now)
         }
     }
 

@@ -39,6 +39,8 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     @exclusivity(unchecked) var indices: [UInt32: IndexEntry<Backend>] = [:]
     @exclusivity(unchecked) var outbox: [OutboxItem<Backend>] = []
     @exclusivity(unchecked) var outboxHead = 0
+    /// Peers by their next timer deadline: wake-ups cost what is due, not the number of peers.
+    let schedule = TimerSchedule<Backend>()
     /// Cookie replies in the outbox: each answers a stranger, so their number is capped.
     var pendingCookieReplies = 0
     /// Cookie replies queued since the device was made (a flood shows here).
@@ -102,6 +104,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         }
         peers[key] = peer
         slots[Int(id.index)] = peer
+        peer.schedule = schedule
         for network in peerConfiguration.allowedIPs { allowedIPs.insert(network, value: peer) }
         // Like the kernel, a persistent keepalive fires as soon as the peer is configured.
         if peer.persistentKeepalive != nil { peer.persistentKeepaliveDeadline = MonotonicInstant(nanoseconds: 0) }
@@ -164,6 +167,8 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         clearSessions(peer)
         peer.staged.removeAll()
         peer.isRemoved = true
+        // Its entries in the schedule are dropped when they reach the top (or at the next compaction).
+        peer.schedule = nil
         allowedIPs.removeAll(routedTo: peer)
     }
 
@@ -318,13 +323,13 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     /// the number of datagrams ever sent (for tests: memory that depends on the process is too noisy).
     public var outboxStorageCapacity: Int { outbox.capacity }
 
+    /// Entries in the timer schedule, stale ones included (for tests: it must stay near the number of peers
+    /// however many are added and removed).
+    public var timerScheduleEntryCount: Int { schedule.heap.count }
+
     /// The earliest time `updateTimers` has work to do, or nil if no timer is armed.
     public var nextDeadline: MonotonicInstant? {
-        var earliest: MonotonicInstant?
-        for case let peer? in slots {
-            if let deadline = peer.nextDeadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
-        }
-        return earliest
+        schedule.earliest()
     }
 
     func enqueue(_ item: OutboxItem<Backend>) {
