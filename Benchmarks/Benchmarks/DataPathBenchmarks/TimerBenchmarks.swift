@@ -22,7 +22,8 @@ func registerTimers() {
         bytes[1] = 0
         try! device.updatePeer(WireGuardPeerConfiguration(
             publicKey: PublicKey(raw: Key32(bytes: bytes)),
-            endpoint: Endpoint(address: .v4(IPv4Address(192, 0, 2, 1)), port: 51820), persistentKeepalive: .seconds(25)))
+            endpoint: Endpoint(address: .v4(IPv4Address(192, 0, 2, 1)), port: 51820),
+            persistentKeepalive: .seconds(25)))
         let now = WireGuardTime(monotonic: MonotonicInstant(nanoseconds: 1_000_000_000),
                                 wallClock: WallClockTime(unixSeconds: 1_800_000_000))
         device.updateTimers(now: now)
