@@ -15,12 +15,22 @@ let avx2Flags: [SwiftSetting] = []
 let avx512Flags: [SwiftSetting] = []
 #endif
 
+/// A build tuned for one gateway's CPU: `FZ_TARGET_CPU=native swift build -c release --product fzctl` (or a
+/// named CPU such as `znver3` or `icelake-server`) compiles the packet path for it; `fzctl backends` reports it.
+/// The binary then runs only on CPUs with that instruction set.
+let targetCPU = Context.environment["FZ_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
+let tunedCPU: [SwiftSetting] = targetCPU.map {
+    [.unsafeFlags(["-target-cpu", $0], .when(configuration: .release))]
+} ?? []
+let buildInfoDefines: [CSetting] = targetCPU.map { [.define("CFZ_TARGET_CPU", to: "\"\($0)\"")] } ?? []
+
 /// Cross-module optimization for the modules of the packet path (engine, crypto, driver, event loop, node
 /// daemons): their generic code is serialized, so `fzctl` specializes the whole path for the concrete backends
 /// it picks at startup and inlines across module boundaries (`scripts/check-specialization` proves it on the
 /// binary). Release only; the CryptoKernels targets stay out, so their per-ISA code is not re-compiled for the
 /// baseline CPU in the caller.
 let packetPath: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+    + tunedCPU
 
 /// The tunnel driver also drops run-time exclusivity checks in release: it runs on its loop's one thread and
 /// moves every packet through batches stored in the driver object, where each access would be checked.
@@ -41,6 +51,15 @@ let package = Package(
         .library(name: "WireGuardConfig", targets: ["WireGuardConfig"]),
         .library(name: "ControlProtocol", targets: ["ControlProtocol"]),
         .library(name: "Portal", targets: ["Portal"]),
+    ],
+    // A gateway image can leave out the libraries it does not use, e.g.
+    // `swift build -c release --product fzctl --disable-default-traits --traits IOUring,OpenSSL`.
+    // `fzctl backends` prints the traits a build has.
+    traits: [
+        .trait(name: "Sodium", description: "The sodium crypto backend (links libsodium)."),
+        .trait(name: "OpenSSL", description: "The openssl crypto backend (links libcrypto)."),
+        .trait(name: "IOUring", description: "The io-uring packet I/O backend (links liburing)."),
+        .default(enabledTraits: ["Sodium", "OpenSSL", "IOUring"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -76,7 +95,9 @@ let package = Package(
         .target(
             name: "Crypto",
             dependencies: [
-                "DataPlane", "CryptoKernels", "CryptoKernelsAVX2", "CryptoKernelsAVX512", "CFZSodium", "CFZOpenSSL",
+                "DataPlane", "CryptoKernels", "CryptoKernelsAVX2", "CryptoKernelsAVX512",
+                .target(name: "CFZSodium", condition: .when(traits: ["Sodium"])),
+                .target(name: "CFZOpenSSL", condition: .when(traits: ["OpenSSL"])),
             ],
             swiftSettings: packetPath
         ),
@@ -163,14 +184,17 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(name: "CFZBuildInfo", cSettings: buildInfoDefines),
         .target(name: "LogHandlers", dependencies: ["Locks", .product(name: "Logging", package: "swift-log")]),
         .target(name: "BarChart"),
         .executableTarget(
             name: "fzctl",
             dependencies: [
-                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "CFZSocketControl", "IOUringIO", "Tunnel",
+                "DataPlane", "Crypto", "LogHandlers", "EpollIO", "CFZSocketControl", "Tunnel",
+                .target(name: "IOUringIO", condition: .when(traits: ["IOUring"])),
                 "WireGuardConfig", "HostSetup",
                 "PortalClient", "ControlProtocol", "NodeAgent", "Portal", "PortalService", "BarChart", "MetricsExport",
+                "CFZBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -24,10 +24,14 @@ extension CryptoBackendInfo {
     @inlinable
     public func dispatch<V: CryptoBackendVisitor>(_ visitor: V) throws -> V.Result {
         switch backend {
+        #if Sodium
         case is SodiumBackend.Type:
             return try visitor.visit(SodiumBackend.self)
+        #endif
+        #if OpenSSL
         case is OpenSSLBackend.Type:
             return try visitor.visit(OpenSSLBackend.self)
+        #endif
         case is SwiftCryptoBackend<AVX512KernelSet>.Type:
             return try visitor.visit(SwiftCryptoBackend<AVX512KernelSet>.self)
         case is SwiftCryptoBackend<AVX2KernelSet>.Type:

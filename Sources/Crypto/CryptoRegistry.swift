@@ -4,6 +4,8 @@ import DataPlane
 public enum CryptoSelectionError: Error, Equatable, CustomStringConvertible {
     case unknownName(String, valid: [String])
     case unavailable(String, reason: String)
+    /// A backend this build left out (its package trait was not enabled).
+    case notInBuild(String, trait: String)
 
     public var description: String {
         switch self {
@@ -11,6 +13,9 @@ public enum CryptoSelectionError: Error, Equatable, CustomStringConvertible {
             return "unknown crypto backend '\(name)'; valid names: \(valid.joined(separator: ", "))"
         case .unavailable(let name, let reason):
             return "crypto backend '\(name)' is not available on this host: \(reason)"
+        case .notInBuild(let name, let trait):
+            return "crypto backend '\(name)' is not in this build (built without the \(trait) trait; rebuild with "
+                + "--traits \(trait) or the default traits)"
         }
     }
 }
@@ -41,6 +46,7 @@ public enum CryptoRegistry {
                                  availability: best.availability, backend: best.backend)
     }
 
+    #if Sodium
     static var sodium: CryptoBackendInfo {
         CryptoBackendInfo(
             name: "sodium",
@@ -49,7 +55,9 @@ public enum CryptoRegistry {
             backend: SodiumBackend.self
         )
     }
+    #endif
 
+    #if OpenSSL
     static var openssl: CryptoBackendInfo {
         CryptoBackendInfo(
             name: "openssl",
@@ -58,10 +66,26 @@ public enum CryptoRegistry {
             backend: OpenSSLBackend.self
         )
     }
+    #endif
+
+    /// The backends of this build that a package trait can leave out, by name, with that trait.
+    public static let traitBackends: [(name: String, trait: String)] = [("sodium", "Sodium"), ("openssl", "OpenSSL")]
+
+    /// The library backends this build carries (each behind its package trait).
+    static var libraryBackends: [CryptoBackendInfo] {
+        var backends: [CryptoBackendInfo] = []
+        #if Sodium
+        backends.append(sodium)
+        #endif
+        #if OpenSSL
+        backends.append(openssl)
+        #endif
+        return backends
+    }
 
     /// Every entry, in the order `fzctl backends` lists them.
     public static var all: [CryptoBackendInfo] {
-        [sodium, openssl, bestSwift] + swiftVariants
+        libraryBackends + [bestSwift] + swiftVariants
     }
 
     /// What `--crypto` accepts.
@@ -72,6 +96,7 @@ public enum CryptoRegistry {
     /// The entry for `name` (not `auto`/`all`), checked for availability.
     public static func resolve(_ name: String) throws(CryptoSelectionError) -> CryptoBackendInfo {
         guard let info = all.first(where: { $0.name == name }) else {
+            if let left = traitBackends.first(where: { $0.name == name }) { throw .notInBuild(name, trait: left.trait) }
             throw .unknownName(name, valid: validNames)
         }
         if case .unavailable(let reason) = info.availability {
@@ -88,7 +113,7 @@ public enum CryptoRegistry {
     /// libcrypto at about 1450-1650 ns in both; with openssl as a candidate, `auto` picked it in 10 runs out of
     /// 10 where `swift` is about 1.55x faster. It can join once the calibration measures steady-state speed.
     public static var autoCandidates: [CryptoBackendInfo] {
-        [sodium, bestSwift].filter { $0.availability.isAvailable }
+        (libraryBackends.filter { $0.name == "sodium" } + [bestSwift]).filter { $0.availability.isAvailable }
     }
 
     /// The backends `--crypto all` runs: every available entry, except pinned variants that duplicate `swift`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CFZBuildInfo
 import Crypto
 import DataPlane
 
@@ -13,7 +14,8 @@ struct BackendsCommand: ParsableCommand {
 
     func run() throws {
         let context = try Runtime(global)
-        var out = "crypto backends (--crypto):\n"
+        var out = "build: traits \(BuildInfo.traits.joined(separator: ",")); target CPU \(BuildInfo.targetCPU)\n\n"
+        out += "crypto backends (--crypto):\n"
         for info in CryptoRegistry.all {
             let state: String
             switch info.availability {
@@ -21,6 +23,10 @@ struct BackendsCommand: ParsableCommand {
             case .unavailable(let reason): state = "unavailable: \(reason)"
             }
             out += "  \(info.name.padding(16))\(info.implementation.padding(36))\(state)\n"
+        }
+        let built = Set(CryptoRegistry.all.map(\.name))
+        for (name, trait) in CryptoRegistry.traitBackends where !built.contains(name) {
+            out += "  \(name.padding(16))\("-".padding(36))not in this build (built without the \(trait) trait)\n"
         }
         let calibration = CryptoCalibration.run()
         let figures = calibration.measurements
@@ -51,5 +57,29 @@ extension String {
     /// Left-aligns in a column of `width` characters (at least one space follows).
     func padding(_ width: Int) -> String {
         count >= width ? self + " " : self + String(repeating: " ", count: width - count)
+    }
+}
+
+/// What this binary was built with: the package traits (which optional backends it carries) and the CPU its
+/// packet path was compiled for.
+enum BuildInfo {
+    static var traits: [String] {
+        var traits: [String] = []
+        #if IOUring
+        traits.append("IOUring")
+        #endif
+        #if OpenSSL
+        traits.append("OpenSSL")
+        #endif
+        #if Sodium
+        traits.append("Sodium")
+        #endif
+        return traits.isEmpty ? ["none"] : traits
+    }
+
+    static var targetCPU: String {
+        let tuned = String(cString: cfz_build_target_cpu())
+        return tuned.isEmpty ? "baseline x86-64 (crypto kernels also carry avx2 and avx512 copies, chosen at startup)"
+            : "\(tuned) (FZ_TARGET_CPU)"
     }
 }

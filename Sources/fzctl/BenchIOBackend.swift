@@ -1,6 +1,8 @@
 import DataPlane
 import EpollIO
+#if IOUring
 import IOUringIO
+#endif
 import Glibc
 
 /// One packet I/O backend as `fzctl bench io` drives it. Adding a backend to the bench is one conforming type
@@ -28,7 +30,13 @@ protocol BenchLoopRunning {
 /// The backends `fzctl bench io` and `fzctl bench tunnel` know, in `--io all` order.
 enum BenchIOBackends {
     /// Every backend of this build.
-    static let all: [any BenchIOBackend.Type] = [EpollBenchBackend.self, IOUringBenchBackend.self]
+    static let all: [any BenchIOBackend.Type] = {
+        #if IOUring
+        [EpollBenchBackend.self, IOUringBenchBackend.self]
+        #else
+        [EpollBenchBackend.self]
+        #endif
+    }()
 
     /// The names in `--io all` order.
     static var names: [String] { all.map { $0.name } }
@@ -104,6 +112,7 @@ struct EpollBenchLoop: BenchLoopRunning {
     }
 }
 
+#if IOUring
 /// The io_uring backend in the bench: `IOUringPacketIO` driven by an `IOUringEventLoop` on an `IOUringLoopThread`.
 enum IOUringBenchBackend: BenchIOBackend {
     static var name: String { "io-uring" }
@@ -142,3 +151,4 @@ struct IOUringBenchLoop: BenchLoopRunning {
         thread.stopAndJoin()
     }
 }
+#endif

@@ -24,6 +24,9 @@ enum CryptoSelection {
                 throw .unknownBackend(kind: "crypto", name: name, valid: valid.filter { $0 != "all" })
             case .unavailable(let name, let reason):
                 throw .unavailableBackend(kind: "crypto", name: name, reason: reason)
+            case .notInBuild(let name, let trait):
+                throw .unavailableBackend(kind: "crypto", name: name, reason: "not in this build (built without the "
+                                          + "\(trait) trait; rebuild with --traits \(trait) or the default traits)")
             }
         }
     }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import DataPlane
 import EpollIO
+#if IOUring
 import IOUringIO
+#endif
 import Logging
 
 /// A packet I/O backend fzctl can run an interface on: how to probe and open it.
@@ -39,6 +41,7 @@ enum EpollInterface: InterfaceBackend {
     static func listenPort(of io: EpollPacketIO) -> UInt16 { io.datagrams.localAddresses.first?.port ?? 0 }
 }
 
+#if IOUring
 /// The io_uring backend as fzctl runs it.
 enum IOUringInterface: InterfaceBackend {
     static var name: String { "io-uring" }
@@ -53,6 +56,11 @@ enum IOUringInterface: InterfaceBackend {
 
     static func listenPort(of io: IOUringPacketIO) -> UInt16 { io.datagrams.localAddresses.first?.port ?? 0 }
 }
+#endif
+
+/// What a build without the IOUring package trait answers for `--io io-uring`: unusable, and why.
+let ioUringNotInBuild = "not in this build (built without the IOUring trait; rebuild with --traits IOUring or the "
+    + "default traits)"
 
 /// Which packet I/O backend an interface runs on.
 enum IOBackendKind: String, CaseIterable {
@@ -74,7 +82,12 @@ enum IOSelection {
     static func probe(_ kind: IOBackendKind) -> PacketIOProbe {
         switch kind {
         case .epoll: return EpollInterface.probe()
-        case .ioUring: return IOUringInterface.probe()
+        case .ioUring:
+            #if IOUring
+            return IOUringInterface.probe()
+            #else
+            return PacketIOProbe(unusableReason: ioUringNotInBuild, offloads: [], details: [])
+            #endif
         }
     }
 

@@ -5,7 +5,9 @@ import DataPlane
 import EpollIO
 import Foundation
 import HostSetup
+#if IOUring
 import IOUringIO
+#endif
 import Logging
 import MetricsExport
 import NodeAgent
@@ -188,9 +190,13 @@ enum NodeLauncher {
                     role: role, join: join, info: info, prepared: prepared, port: port, logger: logger,
                     hostSetup: hostSetup)
         case .ioUring:
+            #if IOUring
             try run(node: node, on: IOUringInterface.self, makeLoop: { try IOUringEventLoop(io: $0, handler: $1) },
                     role: role, join: join, info: info, prepared: prepared, port: port, logger: logger,
                     hostSetup: hostSetup)
+            #else
+            throw FZCtlError.unavailableBackend(kind: "I/O", name: "io-uring", reason: ioUringNotInBuild)
+            #endif
         }
     }
 

@@ -4,7 +4,9 @@ import DataPlane
 import EpollIO
 import Foundation
 import HostSetup
+#if IOUring
 import IOUringIO
+#endif
 import Logging
 import MetricsExport
 import Tunnel
@@ -179,10 +181,14 @@ struct UpCommand: ParsableCommand {
                              info: info, file: file, peers: peers, name: name, options: options,
                              testTimers: testTimers, logger: logger)
         case .ioUring:
+            #if IOUring
             try runInterface(B.self, on: IOUringInterface.self,
                              makeLoop: { try IOUringEventLoop(io: $0, handler: $1) },
                              info: info, file: file, peers: peers, name: name, options: options,
                              testTimers: testTimers, logger: logger)
+            #else
+            throw FZCtlError.unavailableBackend(kind: "I/O", name: "io-uring", reason: ioUringNotInBuild)
+            #endif
         }
     }
 

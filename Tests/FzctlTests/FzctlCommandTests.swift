@@ -139,6 +139,9 @@ import Testing
         #expect(result.stdout.contains("openssl") && result.stdout.contains("OpenSSL"))
         #expect(result.stdout.contains("auto picks:"))
         #expect(result.stdout.contains("packet I/O backends"))
+        // The default build carries every optional backend, and says so with the CPU it was compiled for.
+        #expect(result.stdout.hasPrefix("build: traits IOUring,OpenSSL,Sodium; target CPU "), "\(result.stdout)")
+        #expect(!result.stdout.contains("not in this build"))
     }
 
     @Test("flags shows defaults, honours FZFF_ variables and names a bad one")

@@ -1,3 +1,4 @@
+#if OpenSSL
 import CFZOpenSSL
 import DataPlane
 
@@ -51,3 +52,4 @@ public enum OpenSSLBackend: CryptoBackend {
         try SwiftCryptoBackend<PortableKernelSet>.sharedSecret(privateKey: privateKey, publicKey: publicKey)
     }
 }
+#endif  // OpenSSL

@@ -1,3 +1,4 @@
+#if OpenSSL
 import CFZOpenSSL
 import DataPlane
 
@@ -65,3 +66,4 @@ final class OpenSSLContexts: @unchecked Sendable {
         cfz_openssl_aead_destroy(aead)
     }
 }
+#endif  // OpenSSL

@@ -1,3 +1,4 @@
+#if Sodium
 import CFZSodium
 
 /// libsodium's one-time initialization.
@@ -17,3 +18,4 @@ enum Sodium {
         return "libsodium \(version) (\(chacha) ChaCha20)"
     }
 }
+#endif  // Sodium

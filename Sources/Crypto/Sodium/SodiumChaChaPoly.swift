@@ -1,3 +1,4 @@
+#if Sodium
 import CFZSodium
 import DataPlane
 
@@ -142,3 +143,4 @@ public enum SodiumBackend: CryptoBackend {
         return SharedSecret(raw: Key32(bytes: out))
     }
 }
+#endif  // Sodium
