@@ -55,10 +55,45 @@ import Testing
         #expect(seconds >= 5 && seconds <= 5.5)
         #expect(pair.b.cookieRepliesQueued > UInt64(offered) / 2)
         #expect(pair.b.drops[.cookieRequired] > 0)
-        // Strangers got cookie replies, never a Diffie-Hellman beyond the rate limit's burst.
-        #expect(pair.b.drops[.unknownPeer] <= 100 + UInt64((seconds + 1) * 100) + 5)
+        // Strangers got cookie replies, never a Diffie-Hellman beyond the backstop rate and its burst: 50 per
+        // 10 ms turn is below the backlog threshold, so here the rate alone decides.
+        let limits = WireGuardConfiguration()
+        let bound = UInt64(limits.handshakeBurst) + UInt64((seconds + 1) * Double(limits.handshakesPerSecond)) + 5
+        #expect(pair.b.drops[.unknownPeer] <= bound)
         print("flood (in process): \(offered) valid-MAC1 initiations at 5000/s (simulated), "
               + "\(pair.b.cookieRepliesQueued) cookie replies, legitimate handshake after \(seconds) s")
+    }
+
+    @Test("A backlog of handshakes in one turn puts the responder under load for a second; the rate alone does not")
+    func backlogInOneTurnMeansUnderLoad() throws {
+        let pair = TunnelPair(SodiumBackend.self, SodiumBackend.self, bKnowsAEndpoint: false)
+        let flood = Self.strangerInitiation(pair)
+        let threshold = WireGuardConfiguration().handshakeBacklogThreshold
+        func deliverTurn(_ count: Int, from first: Int) -> (processed: Int, cookies: Int) {
+            var result = (processed: 0, cookies: 0)
+            for index in 0..<count {
+                let source = Endpoint(address: .v4(IPv4Address(value: 0xC612_0000 | UInt32(first + index))), port: 9)
+                switch pair.deliver(flood, to: pair.b, from: source).0 {
+                case .dropped(.cookieRequired): result.cookies += 1
+                case .dropped(.unknownPeer): result.processed += 1   // the Diffie-Hellman work was done
+                default: break
+                }
+            }
+            return result
+        }
+        // Turns below the threshold, well within the rate: every initiation is worked on.
+        for turn in 0..<3 {
+            #expect(deliverTurn(threshold - 1, from: turn * 1000) == (threshold - 1, 0))
+            pair.clock.advance(seconds: 0.1)
+        }
+        // One turn reaching the threshold: the rest of it, and the next turns for a second, get cookies.
+        let backlog = deliverTurn(threshold + 20, from: 5000)
+        #expect(backlog.processed == threshold - 1)
+        #expect(backlog.cookies == 21)
+        pair.clock.advance(seconds: 0.5)
+        #expect(deliverTurn(5, from: 7000) == (0, 5))
+        pair.clock.advance(seconds: 0.6)
+        #expect(deliverTurn(5, from: 8000) == (5, 0), "a second after the backlog the load is over")
     }
 
     @Test("Every replayed transport datagram is rejected, however often and in whatever order it comes back")

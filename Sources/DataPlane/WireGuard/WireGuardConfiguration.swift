@@ -25,10 +25,20 @@ public struct WireGuardConfiguration: Sendable {
     public var cookieLifetime: Duration = .seconds(115)
     /// Minimum spacing of initiations accepted from one peer (the kernel's 50 per second).
     public var minimumInitiationInterval: Duration = .milliseconds(20)
-    /// Handshake messages processed per second, all peers together, before the device is under load.
-    public var handshakesPerSecond: Int = 100
+    /// The device goes under load when this many handshake messages arrive within one turn of the driver
+    /// (one wake-up, up to 16 batches of datagrams, all handled at the same `now`): a backlog of handshakes
+    /// waiting in the socket, as the
+    /// kernel and wireguard-go judge by their handshake queue's depth. It stays under load for
+    /// `underLoadHoldTime` after the last such turn.
+    public var handshakeBacklogThreshold: Int = 64
+    /// How long the device stays under load after a backlog was seen (the kernel's and wireguard-go's 1 s).
+    public var underLoadHoldTime: Duration = .seconds(1)
+    /// A backstop on handshake work, all peers together: beyond this many per second the device is under load
+    /// even without a backlog. Set well above what real peers make (10,000 Clients rekeying every 120 s make
+    /// about 83 per second); at about 180 us of Diffie-Hellman each, 2,000 per second is at most a third of a core.
+    public var handshakesPerSecond: Int = 2000
     /// Handshake messages that may be processed in a burst before the rate applies.
-    public var handshakeBurst: Int = 100
+    public var handshakeBurst: Int = 500
     /// Packets held per peer while a handshake is in progress; the oldest is dropped when full.
     public var stagedPacketLimit: Int = 128
     /// Cookie replies that may wait in the outbox at once; beyond that, initiations needing a cookie are

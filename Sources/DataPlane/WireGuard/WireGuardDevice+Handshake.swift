@@ -38,7 +38,16 @@ extension WireGuardDevice {
         guard var checker = cookieChecker else { return .invalidMAC1 }
         defer { cookieChecker = checker }
         guard checker.checkMAC1(message, mac1Offset: mac1Offset) else { return .invalidMAC1 }
-        let underLoad = isUnderLoadOverride || !rateLimiter.hasToken(now: now)
+        if turnTime != now {
+            turnTime = now
+            handshakesThisTurn = 0
+        }
+        handshakesThisTurn += 1
+        if handshakesThisTurn >= configuration.handshakeBacklogThreshold {
+            underLoadUntil = now + configuration.underLoadHoldTime
+        }
+        let backlogged = underLoadUntil.map { now < $0 } ?? false
+        let underLoad = isUnderLoadOverride || backlogged || !rateLimiter.hasToken(now: now)
         if !underLoad {
             _ = rateLimiter.tryConsume(now: now)
             return nil

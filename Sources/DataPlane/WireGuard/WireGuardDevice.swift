@@ -48,6 +48,12 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     /// Handshake messages sent and accepted since the device was made.
     public internal(set) var handshakes = WireGuardHandshakeCounters()
     var rateLimiter: HandshakeRateLimiter
+    /// Handshake messages seen in the current turn: the datagrams a driver handles in one wake-up, which all
+    /// carry the one `now` it read for that wake-up.
+    var handshakesThisTurn = 0
+    var turnTime: MonotonicInstant?
+    /// Under load until then: a turn brought a backlog of handshakes.
+    var underLoadUntil: MonotonicInstant?
     /// Per-source limit for handshakes admitted under load by a valid MAC2.
     var sourceRateLimiter = SourceRateLimiter()
     var random: any RandomNumberGenerator
