@@ -176,7 +176,7 @@ let package = Package(
         .target(
             name: "MetricsExport",
             dependencies: [
-                "DataPlane", "Tunnel", "Locks",
+                "DataPlane", "Tunnel", "Locks", "WireGuardConfig",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -113,7 +113,11 @@ public enum CryptoRegistry {
     /// libcrypto at about 1450-1650 ns in both; with openssl as a candidate, `auto` picked it in 10 runs out of
     /// 10 where `swift` is about 1.55x faster. It can join once the calibration measures steady-state speed.
     public static var autoCandidates: [CryptoBackendInfo] {
-        (libraryBackends.filter { $0.name == "sodium" } + [bestSwift]).filter { $0.availability.isAvailable }
+        var candidates = [bestSwift]
+        #if Sodium
+        candidates.insert(sodium, at: 0)
+        #endif
+        return candidates.filter { $0.availability.isAvailable }
     }
 
     /// The backends `--crypto all` runs: every available entry, except pinned variants that duplicate `swift`.

@@ -19,7 +19,7 @@ public enum MetricsHTTPServerError: Error, CustomStringConvertible {
 /// A scrape asks `render` for the text; `render` may block (it waits for the tunnel's loop thread to take a
 /// snapshot), so it runs on a helper thread, never on the HTTP event loop. `?peers=N` adds the byte counters
 /// of the N busiest peers (at most ``maximumPeerSeries``). Every response closes its connection: a scrape is
-/// one request, and no idle connection holds anything.
+/// one request, and a connection silent for 10 s is closed.
 public final class MetricsHTTPServer: Sendable {
     /// The most per-peer series pairs one scrape can ask for.
     public static let maximumPeerSeries = 1000
@@ -34,8 +34,10 @@ public final class MetricsHTTPServer: Sendable {
     /// The address actually bound (the port filled in when 0 was asked for).
     public let boundAddress: MetricsListenAddress
 
-    /// Binds `address` and starts serving.
-    public init(address: MetricsListenAddress, render: @escaping Render) throws(MetricsHTTPServerError) {
+    /// Binds `address` and starts serving; a connection silent for `idleTimeout` is closed.
+    public init(
+        address: MetricsListenAddress, idleTimeout: TimeAmount = .seconds(10), render: @escaping Render
+    ) throws(MetricsHTTPServerError) {
         pool.start()
         let pool = self.pool
         do {
@@ -44,6 +46,8 @@ public final class MetricsHTTPServer: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        // A connection that says nothing is closed: idle sockets cannot pile up.
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(
                             MetricsRequestHandler(pool: pool, render: render))
@@ -78,6 +82,14 @@ final class MetricsRequestHandler: ChannelInboundHandler, Sendable {
     init(pool: NIOThreadPool, render: @escaping MetricsHTTPServer.Render) {
         self.pool = pool
         self.render = render
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,3 +1,5 @@
+import WireGuardConfig
+
 /// Where the metrics endpoint listens: `HOST:PORT`, with an IPv6 host in brackets (`[::1]:9586`).
 public struct MetricsListenAddress: Equatable, Sendable, CustomStringConvertible {
     /// The host or address to bind, without brackets.
@@ -10,32 +12,20 @@ public struct MetricsListenAddress: Equatable, Sendable, CustomStringConvertible
         self.port = port
     }
 
-    /// Parses `--metrics-listen`'s value.
+    /// Parses `--metrics-listen`'s value with the endpoint parser `Endpoint =` lines use: an IPv4 address, an
+    /// IPv6 address in brackets or a host name, then `:PORT` (1-65535).
     public init(parsing text: String) throws(MetricsListenAddressError) {
-        let hostPart: Substring
-        let portPart: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[close...].hasPrefix("]:") else {
-                throw .malformed(text, "an IPv6 host goes in brackets followed by :PORT, as in [::1]:9586")
-            }
-            hostPart = text[text.index(after: text.startIndex)..<close]
-            portPart = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else {
-                throw .malformed(text, "expected HOST:PORT, as in 127.0.0.1:9586")
-            }
-            hostPart = text[..<colon]
-            portPart = text[text.index(after: colon)...]
-            if hostPart.contains(":") {
-                throw .malformed(text, "put an IPv6 host in brackets, as in [::1]:9586")
-            }
+        let endpoint: ConfigEndpoint
+        do {
+            endpoint = try ConfigEndpoint(parsing: text)
+        } catch {
+            throw .malformed(DisplayText.echo(text), error.description)
         }
-        guard !hostPart.isEmpty else { throw .malformed(text, "the host is empty (use 0.0.0.0 for every address)") }
-        guard let port = Int(portPart), (0...65535).contains(port) else {
-            throw .malformed(text, "the port must be a number from 0 to 65535")
+        switch endpoint.host {
+        case .address(let address): host = IPAddressText.format(address)
+        case .name(let name): host = name
         }
-        host = String(hostPart)
-        self.port = port
+        port = Int(endpoint.port)
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }

@@ -6,7 +6,7 @@ import Testing
 @Suite("Metrics HTTP endpoint")
 struct MetricsHTTPServerTests {
     /// One request over a fresh TCP connection; the status code and body.
-    static func request(_ method: String, _ path: String, port: Int) throws -> (Int, String) {
+    static func request(_ method: String?, _ path: String, port: Int) throws -> (Int, String) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }
         defer { close(fd) }
@@ -22,8 +22,10 @@ struct MetricsHTTPServerTests {
             }
         }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        let text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n"
-        _ = text.withCString { send(fd, $0, strlen($0), 0) }
+        if let method {
+            let text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            _ = text.withCString { send(fd, $0, strlen($0), 0) }
+        }
         var response = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -53,6 +55,16 @@ struct MetricsHTTPServerTests {
         #expect(try Self.request("GET", "/", port: port).0 == 404)
         #expect(try Self.request("POST", "/metrics", port: port).0 == 405)
         #expect(asked.withLock { $0 } == [0, 3, MetricsHTTPServer.maximumPeerSeries, 0])
+    }
+
+    @Test func aSilentConnectionIsClosed() throws {
+        let server = try MetricsHTTPServer(address: MetricsListenAddress(host: "127.0.0.1", port: 0),
+                                           idleTimeout: .milliseconds(200)) { _ in "" }
+        defer { server.stop() }
+        // No request at all: the server closes (status 0, nothing read) well before the 5 s receive timeout.
+        let started = ContinuousClock.now
+        #expect(try Self.request(nil, "", port: server.boundAddress.port) == (0, ""))
+        #expect(ContinuousClock.now - started < .seconds(4))
     }
 
     @Test func aStoppedInterfaceAnswers503() throws {

@@ -126,6 +126,14 @@ static int transact(int fd, struct batch *batch, int32_t *errors) {
     return result;
 }
 
+/* Sends the one message `batch` holds and frees the batch. */
+static int transact_single(int fd, struct batch *batch, struct nlmsghdr *header) {
+    finish(batch, header);
+    int result = transact(fd, batch, NULL);
+    free(batch);
+    return result;
+}
+
 static int family_of(const cfz_netlink_prefix *prefix) { return prefix->family == 6 ? AF_INET6 : AF_INET; }
 static size_t length_of(const cfz_netlink_prefix *prefix) { return prefix->family == 6 ? 16 : 4; }
 
@@ -176,10 +184,7 @@ int cfz_netlink_address(int fd, int operation, const cfz_netlink_prefix *address
     message->ifa_index = (uint32_t)ifindex;
     attribute(header, IFA_LOCAL, address->address, length_of(address));
     attribute(header, IFA_ADDRESS, address->address, length_of(address));
-    finish(batch, header);
-    int result = transact(fd, batch, NULL);
-    free(batch);
-    return result;
+    return transact_single(fd, batch, header);
 }
 
 int cfz_netlink_link(int fd, int ifindex, int mtu, int up) {
@@ -195,10 +200,7 @@ int cfz_netlink_link(int fd, int ifindex, int mtu, int up) {
         uint32_t value = (uint32_t)mtu;
         attribute(header, IFLA_MTU, &value, sizeof value);
     }
-    finish(batch, header);
-    int result = transact(fd, batch, NULL);
-    free(batch);
-    return result;
+    return transact_single(fd, batch, header);
 }
 
 #endif /* __linux__ */
