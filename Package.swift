@@ -109,7 +109,7 @@ let package = Package(
         ),
         .target(name: "CFZLoopSupport", path: "Sources/Backends/Support/CFZLoopSupport"),
         .target(
-            name: "PacketLoopSupport", dependencies: ["DataPlane", "CFZLoopSupport"],
+            name: "PacketLoopSupport", dependencies: ["DataPlane", "CFZLoopSupport", "CFZSocketControl"],
             path: "Sources/Backends/Support/PacketLoopSupport"
         ),
         .target(
@@ -194,7 +194,7 @@ let package = Package(
                 .target(name: "IOUringIO", condition: .when(traits: ["IOUring"])),
                 "WireGuardConfig", "HostSetup",
                 "PortalClient", "ControlProtocol", "NodeAgent", "Portal", "PortalService", "BarChart", "MetricsExport",
-                "CFZBuildInfo",
+                "CFZBuildInfo", "PacketLoopSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -33,6 +33,26 @@ public final class TunnelMetricsExporter: Sendable {
 
     /// Publishes `snapshot` and returns the whole exposition text (format 0.0.4).
     public func render(_ snapshot: TunnelMetricsSnapshot) -> String {
+        render([snapshot], peerLimit: snapshot.peerTransfers.count)
+    }
+
+    /// Publishes one snapshot per worker (each series labelled with its worker; sum them for the interface)
+    /// and returns the whole exposition text, with the per-peer bytes of the `peerLimit` busiest peers of all.
+    public func render(_ snapshots: [TunnelMetricsSnapshot], peerLimit: Int) -> String {
+        for snapshot in snapshots { publish(snapshot) }
+        var transfers = snapshots.flatMap(\.peerTransfers)
+        if snapshots.count > 1 {
+            transfers.sort { ($0.receivedBytes &+ $0.sentBytes) > ($1.receivedBytes &+ $1.sentBytes) }
+        }
+        if transfers.count > peerLimit { transfers.removeSubrange(peerLimit...) }
+        var text = registry.emitToString()
+        if !transfers.isEmpty {
+            text += Self.peerSeries(transfers)
+        }
+        return text
+    }
+
+    private func publish(_ snapshot: TunnelMetricsSnapshot) {
         let worker = ("worker", String(snapshot.worker))
         let c = snapshot.counters
         let directions: [(String, packets: UInt64, bytes: UInt64, batches: UInt64)] = [
@@ -68,12 +88,10 @@ public final class TunnelMetricsExporter: Sendable {
             add(&state, "fz_handshakes_failed_total", [worker], failed)
             record(&state, "fz_peers", [worker], snapshot.peers)
             record(&state, "fz_peers_with_session", [worker], snapshot.peersWithSession)
+            // Items passed between workers (their peer lives on the other one): the exception path.
+            add(&state, "fz_handoffs_total", [("direction", "sent"), worker], c.handedOff)
+            add(&state, "fz_handoffs_total", [("direction", "received"), worker], c.handoffsReceived)
         }
-        var text = registry.emitToString()
-        if !snapshot.peerTransfers.isEmpty {
-            text += Self.peerSeries(snapshot.peerTransfers)
-        }
-        return text
     }
 
     private func add(_ state: inout State, _ name: String, _ labels: [(String, String)], _ value: UInt64) {

@@ -7,6 +7,8 @@ public enum InterfaceRequest: Sendable {
     case uapi(UAPIRequest)
     /// A metrics scrape: every counter, plus the byte counters of the `peerLimit` busiest peers.
     case metrics(peerLimit: Int)
+    /// What `wg show` reports, as a snapshot: with several workers, each reports the peers living on it.
+    case uapiSnapshot
 }
 
 /// The loop's answer to an ``InterfaceRequest``.
@@ -14,6 +16,7 @@ public enum InterfaceAnswer: Sendable {
     /// The UAPI response text (also what a closed mailbox answers).
     case uapi(String)
     case metrics(TunnelMetricsSnapshot)
+    case uapiSnapshot(UAPIDeviceSnapshot)
 }
 
 extension WireGuardTunnel {
@@ -22,6 +25,7 @@ extension WireGuardTunnel {
         switch request {
         case .uapi(let uapi): return .uapi(answerUAPI(uapi, now: now, listenPort: listenPort))
         case .metrics(let limit): return .metrics(metricsSnapshot(now: now, peerLimit: limit))
+        case .uapiSnapshot: return .uapiSnapshot(snapshot(now: now, listenPort: listenPort))
         }
     }
 }

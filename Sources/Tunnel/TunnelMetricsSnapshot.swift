@@ -5,7 +5,7 @@ import DataPlane
 /// Plain numbers, so the exporter (on another thread) never touches the node; the packet path only bumps
 /// integers it already owns, and the snapshot is taken when someone scrapes, not per packet.
 public struct TunnelMetricsSnapshot: Sendable {
-    /// The data-path worker this reading comes from (one worker today).
+    /// The data-path worker this reading comes from (0 with one worker).
     public var worker: Int
     /// Descriptors, bytes and batches per direction.
     public var counters: TunnelCounters
@@ -52,10 +52,10 @@ extension WireGuardTunnel {
             if transfers.count > peerLimit { transfers.removeSubrange(peerLimit...) }
         }
         return TunnelMetricsSnapshot(
-            worker: 0, counters: counters,
+            worker: worker, counters: counters,
             drops: WireGuardDropReason.allCases.map { ($0, device.drops[$0]) },
             handshakes: device.handshakes, cookieRepliesSent: device.cookieRepliesQueued,
-            peers: device.peerPublicKeys.count, peersWithSession: device.peersWithSessionCount(now: now.monotonic),
+            peers: device.homePeerCount, peersWithSession: device.peersWithSessionCount(now: now.monotonic),
             peerTransfers: transfers)
     }
 }

@@ -84,6 +84,8 @@ public final class UAPIServer: @unchecked Sendable {
     ///
     /// ENODEV, as for an interface that is gone.
     public static let closedAnswer = "errno=-19\n\n"
+    /// The answer to a request that succeeded without output (a `set`).
+    public static let successAnswer = "errno=0\n\n"
 
     /// Serves on the standard path for `interface`; `submit` hands each request to the loop thread.
     public convenience init(interface: String, limits: UAPIServerLimits = UAPIServerLimits(),

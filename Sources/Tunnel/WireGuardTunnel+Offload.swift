@@ -79,6 +79,10 @@ extension WireGuardTunnel {
         case .dropped:
             received.release(at: index)
             counters.dropped &+= 1
+        case .handOff(let target):
+            let bytes = UnsafeRawBufferPointer(rebasing: received.buffer(at: index)[packet])
+            handOff(.tunPacket, bytes, source: nil, local: nil, to: target)
+            received.release(at: index)
         }
     }
 
@@ -141,6 +145,9 @@ extension WireGuardTunnel {
                 break
             case .dropped:
                 counters.dropped &+= 1
+            case .handOff(let target):
+                handOff(.tunPacket, UnsafeRawBufferPointer(rebasing: buffer[packet]), source: nil, local: nil,
+                        to: target)
             }
             train = current
         }
@@ -191,6 +198,8 @@ extension WireGuardTunnel {
                 break
             case .dropped:
                 counters.dropped &+= 1
+            case .handOff(let target):
+                handOff(.datagram, UnsafeRawBufferPointer(datagram), source: source, local: local, to: target)
             }
             start = end
         }

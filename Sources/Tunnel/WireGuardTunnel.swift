@@ -23,6 +23,10 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
     let events: (@Sendable (Node.ControlEvent) -> Void)?
     /// Read once per wake-up for handshake timestamps.
     let wallClock: any WallClock
+    /// Where items for the other workers' peers go, when several workers run the interface.
+    public let exchange: WorkerExchange?
+    /// This driver's worker (0 alone): its device's shard.
+    let worker: Int
 
     var received: PacketBatch
     var toTun: PacketBatch
@@ -52,6 +56,8 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
         self.node = node
         self.events = events
         drainControl = nil
+        exchange = nil
+        worker = 0
         received = PacketBatch(pool: pool, capacity: batchSize)
         toTun = PacketBatch(pool: pool, capacity: batchSize)
         toNetwork = PacketBatch(pool: pool, capacity: batchSize)
@@ -63,14 +69,21 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
     /// - Parameters:
     ///   - handler: runs one command against the tunnel (its node, its device) and answers it; the loop
     ///     sends the node's outputs once every queued command has run.
+    ///   - exchange: with several workers, where this worker passes what belongs to the others (and finds
+    ///     what they passed to it when woken); the node's device must have the matching shard.
     public init<Request, Response>(
         node: Node, pool: PacketBufferPool, batchSize: Int, wallClock: any WallClock = SystemWallClock(),
         mailbox: ControlMailbox<Request, Response>,
         handler: @escaping (WireGuardTunnel, Request, WireGuardTime) -> Response,
+        exchange: WorkerExchange? = nil,
         events: (@Sendable (Node.ControlEvent) -> Void)? = nil
     ) {
+        precondition(exchange == nil || node.device.shard?.workers == exchange?.workers,
+                     "a worker's device needs the shard of its exchange")
         self.node = node
         self.events = events
+        self.exchange = exchange
+        worker = node.device.shard?.worker ?? 0
         // The tunnel is passed in rather than captured, so the closure holds no cycle through `self`.
         drainControl = { tunnel, time in mailbox.drain { handler(tunnel, $0, time) } }
         received = PacketBatch(pool: pool, capacity: batchSize)
@@ -86,8 +99,9 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
     public func handle(_ events: PacketIOEvents, io: IO, now: MonotonicInstant) -> PacketLoopDirective {
         let time = time(now)
         do {
-            if events.contains(.wakeRequested), let drainControl {
-                drainControl(self, time)
+            if events.contains(.wakeRequested) {
+                drainControl?(self, time)
+                if exchange != nil { try drainHandoffs(io, time) }
             }
             if events.contains(.datagramsReadable) {
                 try pumpNetwork(io, time)
@@ -150,6 +164,10 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
                 case .dropped:
                     received.release(at: index)
                     counters.dropped &+= 1
+                case .handOff(let target):
+                    handOff(.datagram, UnsafeRawBufferPointer(received.bytes(at: index)), source: source,
+                            local: descriptor.arrivedAt, to: target)
+                    received.release(at: index)
                 }
             }
             received.removeAll()
@@ -182,6 +200,10 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
                 case .dropped:
                     received.release(at: index)
                     counters.dropped &+= 1
+                case .handOff(let target):
+                    handOff(.tunPacket, UnsafeRawBufferPointer(rebasing: received.buffer(at: index)[packet]),
+                            source: nil, local: nil, to: target)
+                    received.release(at: index)
                 }
             }
             received.removeAll()
@@ -286,6 +308,10 @@ public struct TunnelCounters: Sendable {
     public var tunBatchesReceived: UInt64 = 0
     public var datagramBatchesSent: UInt64 = 0
     public var tunBatchesWritten: UInt64 = 0
+    /// Datagrams and packets passed to another worker (their peer lives there).
+    public var handedOff: UInt64 = 0
+    /// Datagrams and packets other workers passed to this one.
+    public var handoffsReceived: UInt64 = 0
 
     /// All zero.
     public init() {}

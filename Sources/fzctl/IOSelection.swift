@@ -18,12 +18,15 @@ protocol InterfaceBackend {
     static var name: String { get }
     /// What the backend finds on this host.
     static func probe() -> PacketIOProbe
-    /// Opens the TUN device `name` and the UDP sockets; the second value says why IPv6 is unavailable.
+    /// Opens the TUN device `name` and the UDP sockets; the second value says why IPv6 is unavailable. With
+    /// `shared`, one worker's share of several (`SO_REUSEPORT`, one queue of a multi-queue TUN).
     static func openInterface(
-        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads
+        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads, shared: Bool
     ) throws(Failure) -> (io: IO, ipv6Unavailable: Failure?)
     /// The UDP port the sockets are bound to.
     static func listenPort(of io: IO) -> UInt16
+    /// The UDP sockets, for the workers' steering program.
+    static func udpFileDescriptors(of io: IO) -> [Int32]
 }
 
 /// The epoll backend as fzctl runs it.
@@ -33,12 +36,14 @@ enum EpollInterface: InterfaceBackend {
     static func probe() -> PacketIOProbe { EpollPacketIO.probe() }
 
     static func openInterface(
-        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads
+        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads, shared: Bool
     ) throws(EpollIOError) -> (io: EpollPacketIO, ipv6Unavailable: EpollIOError?) {
-        try EpollPacketIO.openInterface(name: name, port: port, mtu: mtu, offloads: offloads)
+        try EpollPacketIO.openInterface(name: name, port: port, mtu: mtu, offloads: offloads, shared: shared)
     }
 
     static func listenPort(of io: EpollPacketIO) -> UInt16 { io.datagrams.localAddresses.first?.port ?? 0 }
+
+    static func udpFileDescriptors(of io: EpollPacketIO) -> [Int32] { io.datagrams.fileDescriptors }
 }
 
 #if IOUring
@@ -49,12 +54,14 @@ enum IOUringInterface: InterfaceBackend {
     static func probe() -> PacketIOProbe { IOUringPacketIO.probe() }
 
     static func openInterface(
-        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads
+        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads, shared: Bool
     ) throws(IOUringIOError) -> (io: IOUringPacketIO, ipv6Unavailable: IOUringIOError?) {
-        try IOUringPacketIO.openInterface(name: name, port: port, mtu: mtu, offloads: offloads)
+        try IOUringPacketIO.openInterface(name: name, port: port, mtu: mtu, offloads: offloads, shared: shared)
     }
 
     static func listenPort(of io: IOUringPacketIO) -> UInt16 { io.datagrams.localAddresses.first?.port ?? 0 }
+
+    static func udpFileDescriptors(of io: IOUringPacketIO) -> [Int32] { io.datagrams.fileDescriptors }
 }
 #endif
 

@@ -209,7 +209,7 @@ enum NodeLauncher {
         let io: Backend.IO
         do {
             let opened = try Backend.openInterface(name: prepared.interface, port: port, mtu: mtu,
-                                                   offloads: prepared.options.offloads)
+                                                   offloads: prepared.options.offloads, shared: false)
             io = opened.io
             if let reason = opened.ipv6Unavailable {
                 logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(reason)"])

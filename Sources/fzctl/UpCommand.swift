@@ -9,6 +9,7 @@ import IOUringIO
 #endif
 import Logging
 import MetricsExport
+import PacketLoopSupport
 import Tunnel
 import WireGuardConfig
 
@@ -41,6 +42,9 @@ struct UpCommand: ParsableCommand {
 
     @OptionGroup var offloadOptions: OffloadOptions
 
+    @Option(help: "Data-path workers, each with its own sockets, TUN queue and peers (1...255; default: one per core).")
+    var threads: String?
+
     @Option(name: .customLong("metrics-listen"),
             help: "Serve Prometheus metrics at http://HOST:PORT/metrics (IPv6: [::1]:9586); off by default.")
     var metricsListen: String?
@@ -55,6 +59,7 @@ struct UpCommand: ParsableCommand {
         let testTimers = try TestTimerScale.fromEnvironment(Runtime.environment())
         try IOSelection.validate(io)
         let offloads = try offloadOptions.resolve()
+        let workerCount = try WorkerCount.resolve(threads)
         let metrics = try metricsListen.map { text in
             do { return try MetricsListenAddress(parsing: text) } catch { throw FZCtlError.invalidInput("\(error)") }
         }
@@ -73,7 +78,7 @@ struct UpCommand: ParsableCommand {
                 "variable": "\(TestTimerScale.variable)",
                 "rekey_after_seconds": .stringConvertible(testTimers.rekeyAfterSeconds)])
         }
-        let options = InterfaceOptions(io: ioKind, offloads: offloads, metrics: metrics)
+        let options = InterfaceOptions(io: ioKind, offloads: offloads, metrics: metrics, threads: workerCount)
         try runInterface(dispatching: info, file: file, peers: peers, name: name, options: options,
                          testTimers: testTimers, logger: context.logger)
     }
@@ -156,10 +161,12 @@ struct UpCommand: ParsableCommand {
 
     /// Opens the TUN device and the UDP sockets of `Backend`; buffers fit the MTU (or offloaded trains).
     func openIO<Backend: InterfaceBackend>(
-        _ backend: Backend.Type, name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads, logger: Logger
+        _ backend: Backend.Type, name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads, shared: Bool,
+        logger: Logger
     ) throws -> Backend.IO {
         do {
-            let opened = try Backend.openInterface(name: name, port: port, mtu: mtu, offloads: offloads)
+            let opened = try Backend.openInterface(name: name, port: port, mtu: mtu, offloads: offloads,
+                                                   shared: shared)
             if let reason = opened.ipv6Unavailable {
                 logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(reason)"])
             }
@@ -193,6 +200,9 @@ struct UpCommand: ParsableCommand {
     }
 
     /// Everything from here on is specialized for one crypto backend and one packet I/O backend.
+    ///
+    /// With several workers each has its own sockets (one port, `SO_REUSEPORT`), TUN queue, device and loop;
+    /// worker 0 runs on this thread, the others on threads of their own, and the first to stop stops them all.
     func runInterface<B: CryptoBackend, Backend: InterfaceBackend, Loop: PacketEventLoop>(
         _ crypto: B.Type, on backend: Backend.Type,
         makeLoop: (Backend.IO, WireGuardTunnel<WireGuardDevice<B>, Backend.IO>) throws -> Loop,
@@ -200,53 +210,89 @@ struct UpCommand: ParsableCommand {
         peers: [WireGuardPeerConfiguration], name: String, options: InterfaceOptions,
         testTimers: TestTimerScale?, logger: Logger
     ) throws where Loop.Handler == WireGuardTunnel<WireGuardDevice<B>, Backend.IO> {
+        typealias Tunnel = WireGuardTunnel<WireGuardDevice<B>, Backend.IO>
+        let workers = options.threads
         // The UAPI socket first: if another process serves this interface name (perhaps in another network
-        // namespace), stop before creating anything. It accepts connections once the loop can answer them.
-        let wake = LockedBox<(any LoopSignal)?>(nil)
-        let mailbox = ControlMailbox<InterfaceRequest, InterfaceAnswer>(closedAnswer: .uapi(UAPIServer.closedAnswer)) {
-            wake.value?.signal()
-        }
+        // namespace), stop before creating anything. It accepts connections once the loops can answer them.
+        let wakes = (0..<workers).map { _ in LockedBox<(any LoopSignal)?>(nil) }
+        let control = InterfaceControl(mailboxes: wakes.map { wake in
+            ControlMailbox<InterfaceRequest, InterfaceAnswer>(closedAnswer: .uapi(UAPIServer.closedAnswer)) {
+                wake.value?.signal()
+            }
+        })
         let server: UAPIServer
         do {
-            server = try UAPIServer(interface: name) { request in
-                guard case .uapi(let text) = mailbox.submit(.uapi(request)) else { return UAPIServer.closedAnswer }
-                return text
-            }
+            server = try UAPIServer(interface: name) { control.answerUAPI($0) }
         } catch {
             throw FZCtlError.invalidInput("cannot serve the WireGuard UAPI: \(error)")
         }
         defer {
-            mailbox.close()
+            control.close()
             server.stop()
         }
         let offloads = options.offloads
 
         let mtu = file.interface.mtu ?? 1420
-        let io = try openIO(Backend.self, name: name, port: file.interface.listenPort, mtu: mtu, offloads: offloads,
-                            logger: logger)
-        let boundPort = Backend.listenPort(of: io)
+        var ios = [try openIO(Backend.self, name: name, port: file.interface.listenPort, mtu: mtu,
+                              offloads: offloads, shared: workers > 1, logger: logger)]
+        let boundPort = Backend.listenPort(of: ios[0])
+        for _ in 1..<max(workers, 1) {
+            ios.append(try openIO(Backend.self, name: name, port: boundPort, mtu: mtu, offloads: offloads,
+                                  shared: true, logger: logger))
+        }
+        let steering = workers > 1 ? Self.attachSteering(Backend.udpFileDescriptors(of: ios[0]), workers: workers,
+                                                         logger: logger) : "none"
         var protocolConfiguration = WireGuardConfiguration()
         // Padding stops at the MTU, as the paper and the kernel do: a full-size packet must not grow past it.
         protocolConfiguration.mtu = mtu
         testTimers?.apply(to: &protocolConfiguration)
-        let device = WireGuardDevice<B>(privateKey: file.interface.privateKey, configuration: protocolConfiguration,
-                                        random: SystemRandomNumberGenerator())
-        for (peer, section) in zip(peers, file.peers) {
-            do {
-                try device.addPeer(peer)
-            } catch {
-                throw FZCtlError.invalidInput("\(config):\(section.publicKeyLine): PublicKey: \(error)")
+        let exchange = workers > 1 ? WorkerExchange(workers: workers) : nil
+        var tunnels: [Tunnel] = []
+        for worker in 0..<workers {
+            let device = WireGuardDevice<B>(
+                privateKey: file.interface.privateKey, configuration: protocolConfiguration,
+                random: SystemRandomNumberGenerator(),
+                shard: workers > 1 ? WorkerShard(worker: worker, workers: workers) : nil)
+            for (peer, section) in zip(peers, file.peers) {
+                do {
+                    try device.addPeer(peer)
+                } catch {
+                    throw FZCtlError.invalidInput("\(config):\(section.publicKeyLine): PublicKey: \(error)")
+                }
+            }
+            tunnels.append(Tunnel(
+                node: device, pool: ios[worker].pool, batchSize: 64, mailbox: control.mailboxes[worker],
+                handler: { tunnel, request, time in tunnel.answer(request, now: time, listenPort: boundPort) },
+                exchange: exchange))
+        }
+        var loops: [Loop] = []
+        for worker in 0..<workers {
+            let loop = try Self.startingLoop { try makeLoop(ios[worker], tunnels[worker]) }
+            let wake = loop.wakeHandle
+            wakes[worker].value = wake
+            exchange?.setWake(worker: worker) { wake.signal() }
+            loops.append(loop)
+        }
+        let mainStop = loops[0].stopHandle
+        // Before any other thread exists, so SIGINT/SIGTERM reach only the watcher.
+        SignalWatcher.stopOnTermination(mainStop)
+        var threads: [WorkerLoopThread] = []
+        defer {
+            for (offset, thread) in threads.enumerated() {
+                if let failure = thread.stopAndJoin() {
+                    logger.error("worker stopped", metadata: ["worker": "\(offset + 1)", "error": "\(failure)"])
+                }
             }
         }
-
-        let tunnel = WireGuardTunnel<WireGuardDevice<B>, Backend.IO>(
-            node: device, pool: io.pool, batchSize: 64, mailbox: mailbox,
-            handler: { tunnel, request, time in tunnel.answer(request, now: time, listenPort: boundPort) })
-        let loop = try Self.startingLoop { try makeLoop(io, tunnel) }
-        wake.value = loop.wakeHandle
-
-        // Before any other thread exists, so SIGINT/SIGTERM reach only the watcher.
-        SignalWatcher.stopOnTermination(loop.stopHandle)
+        for worker in 1..<max(workers, 1) {
+            do {
+                threads.append(try WorkerLoopThread.start(loops[worker]) { mainStop.signal() })
+            } catch {
+                throw FZCtlError.invalidInput("cannot start worker \(worker): \(error)")
+            }
+        }
+        let mainLoop = loops[0]
+        loops.removeAll()
         try InterfaceSetup.apply(name: name, file: file, logger: logger)
 
         do {
@@ -254,29 +300,56 @@ struct UpCommand: ParsableCommand {
         } catch {
             throw FZCtlError.invalidInput("cannot serve the WireGuard UAPI: \(error)")
         }
-        let metricsServer = try options.metrics.map { try Self.serveMetrics(at: $0, mailbox: mailbox, logger: logger) }
+        let metricsServer = try options.metrics.map { try Self.serveMetrics(at: $0, control: control, logger: logger) }
         defer { metricsServer?.stop() }
 
         logger.info("interface up", metadata: [
             "interface": "\(name)", "listen_port": .stringConvertible(Int(boundPort)),
-            "public_key": "\(device.publicKey?.raw.base64 ?? "")", "peers": .stringConvertible(peers.count),
+            "public_key": "\(tunnels[0].device.publicKey?.raw.base64 ?? "")", "peers": .stringConvertible(peers.count),
             "crypto": "\(info.name)", "crypto_implementation": "\(info.implementation)", "io": "\(Backend.name)",
-            "offloads": "\(io.offloads)", "uapi": "\(server.path)",
+            "offloads": "\(ios[0].offloads)", "uapi": "\(server.path)", "threads": .stringConvertible(workers),
+            "steering": "\(steering)",
         ])
         do {
-            try loop.run()
+            try mainLoop.run()
         } catch {
             throw FZCtlError.invalidInput("event loop failed: \(error)")
         }
-        if let failure = tunnel.failure {
+        // Every worker stops with the first; their tunnels are read only once their threads have ended.
+        for thread in threads {
+            if let failure = thread.stopAndJoin() {
+                throw FZCtlError.invalidInput("interface \(name) stopped: a worker failed: \(failure)")
+            }
+        }
+        threads.removeAll()
+        if let failure = tunnels.lazy.compactMap(\.failure).first {
             throw FZCtlError.invalidInput("interface \(name) stopped: \(failure)")
+        }
+        var total = TunnelCounters()
+        for tunnel in tunnels {
+            total.datagramsReceived &+= tunnel.counters.datagramsReceived
+            total.datagramsSent &+= tunnel.counters.datagramsSent
+            total.dropped &+= tunnel.counters.dropped
         }
         logger.info("interface down", metadata: [
             "interface": "\(name)",
-            "datagrams_received": .stringConvertible(tunnel.counters.datagramsReceived),
-            "datagrams_sent": .stringConvertible(tunnel.counters.datagramsSent),
-            "dropped": .stringConvertible(tunnel.counters.dropped),
+            "datagrams_received": .stringConvertible(total.datagramsReceived),
+            "datagrams_sent": .stringConvertible(total.datagramsSent),
+            "dropped": .stringConvertible(total.dropped),
         ])
+    }
+
+    /// Attaches the receiver-index steering program to the workers' port; says what steers datagrams.
+    static func attachSteering(_ sockets: [Int32], workers: Int, logger: Logger) -> String {
+        do {
+            for fd in sockets { try WorkerSteering.attach(to: fd, workers: workers) }
+            return "receiver-index"
+        } catch {
+            // Still correct, only slower: a datagram at the wrong worker is handed to the right one.
+            logger.warning("no steering program; datagrams at the wrong worker are handed on",
+                           metadata: ["error": "\(error)"])
+            return "kernel-hash"
+        }
     }
 }
 
@@ -297,19 +370,21 @@ struct InterfaceOptions {
     var offloads: PacketOffloads
     /// Where to serve Prometheus metrics; nil: not at all.
     var metrics: MetricsListenAddress? = nil
+    /// Data-path workers (`--threads`).
+    var threads = 1
 }
 
 extension UpCommand {
     /// Serves `/metrics` from snapshots the loop takes when asked through `mailbox`.
     static func serveMetrics(
-        at address: MetricsListenAddress, mailbox: ControlMailbox<InterfaceRequest, InterfaceAnswer>, logger: Logger
+        at address: MetricsListenAddress, control: InterfaceControl, logger: Logger
     ) throws -> MetricsHTTPServer {
         let exporter = TunnelMetricsExporter()
         let server: MetricsHTTPServer
         do {
             server = try MetricsHTTPServer(address: address) { peers in
-                guard case .metrics(let snapshot) = mailbox.submit(.metrics(peerLimit: peers)) else { return nil }
-                return exporter.render(snapshot)
+                guard let snapshots = control.metrics(peerLimit: peers) else { return nil }
+                return exporter.render(snapshots, peerLimit: peers)
             }
         } catch {
             throw FZCtlError.invalidInput("\(error)")

@@ -23,6 +23,8 @@ final class PeerState<Backend: CryptoBackend> {
     @exclusivity(unchecked) private(set) var persistentKeepaliveNanoseconds: UInt64?
     var cookies: CookieGenerator
     @exclusivity(unchecked) var isRemoved = false
+    /// The worker this peer lives on (0 without a shard); elsewhere it is configuration only.
+    @exclusivity(unchecked) var home = 0
 
     // Handshake state.
     var handshake: InitiatorHandshake?

@@ -110,6 +110,8 @@ extension WireGuardDevice {
             return (initiatorStatic, TAI64N(loadingFrom: copy.baseAddress!), peer)
         }
         guard let (initiatorStatic, timestamp, peer) = opened else { return drop(failure) }
+        // Its replay state and sessions live on its home worker, which checks the whole message again.
+        guard peer.home == worker else { return .handOff(worker: peer.home) }
         if let latest = peer.latestTimestamp, timestamp <= latest { return drop(.replayedTimestamp) }
         if let last = peer.lastInitiationConsumed,
            !now.monotonic.hasElapsed(configuration.minimumInitiationInterval, since: last) {
@@ -266,14 +268,18 @@ extension WireGuardDevice {
     )
         -> WireGuardInboundResult
     {
+        let base = message.baseAddress!
+        let receiver = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: HandshakeResponseLayout.receiverIndex,
+                                                               as: UInt32.self))
+        // Another worker's handshake: its worker admits and answers it.
+        if let shard, shard.worker(ofIndex: receiver) != worker {
+            return .handOff(worker: shard.worker(ofIndex: receiver))
+        }
         if let reason = admitHandshake(message, mac1Offset: HandshakeResponseLayout.mac1, source: source,
                                        local: local,
                                        now: now.monotonic) {
             return drop(reason)
         }
-        let base = message.baseAddress!
-        let receiver = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: HandshakeResponseLayout.receiverIndex,
-                                                               as: UInt32.self))
         guard case .handshake(let peer) = indices[receiver], let handshake = peer.handshake,
               handshake.localIndex == receiver else { return drop(.unknownReceiverIndex) }
         guard let privateKey else { return drop(.handshakeAuthenticationFailed) }
@@ -340,7 +346,7 @@ extension WireGuardDevice {
         switch indices[receiver] {
         case .handshake(let owner): peer = owner
         case .keypair(let owner, _): peer = owner
-        case nil: return drop(.unknownReceiverIndex)
+        case nil: return unknownIndex(receiver)
         }
         guard peer.cookies.consumeReply(Backend.self, message, now: now.monotonic) else {
             return drop(.invalidCookieReply)

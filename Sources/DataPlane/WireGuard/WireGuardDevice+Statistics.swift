@@ -1,9 +1,10 @@
 extension WireGuardDevice {
     /// What `wg show` reports for every peer (in no particular order), with one pass over the allowed-IPs
-    /// table instead of one per peer, so a `get` of 20,000 peers does not stall the loop thread.
+    /// table instead of one per peer, so a `get` of 20,000 peers does not stall the loop thread. With a
+    /// shard, only the peers living on this worker: the others' state is on theirs.
     public func allStatistics(now: MonotonicInstant) -> [WireGuardPeerStatistics] {
         let routes = allowedIPs.networksByValue()
-        return peers.values.map { statistics(of: $0, allowedIPs: routes[ObjectIdentifier($0)] ?? [], now: now) }
+        return peers.values.filter { $0.home == worker }.map { statistics(of: $0, allowedIPs: routes[ObjectIdentifier($0)] ?? [], now: now) }
     }
 
     func statistics(of peer: Peer, allowedIPs: [IPNetwork], now: MonotonicInstant) -> WireGuardPeerStatistics {
@@ -21,9 +22,14 @@ extension WireGuardDevice {
         return count
     }
 
+    /// How many peers live on this worker: all of them without a shard.
+    public var homePeerCount: Int {
+        shard == nil ? peers.count : peers.values.reduce(0) { $0 + ($1.home == worker ? 1 : 0) }
+    }
+
     /// Each peer's transfer counters, the bytes `wg show` reports, without building full statistics.
     public func peerTransfers() -> [WireGuardPeerTransfer] {
-        peers.values.map { WireGuardPeerTransfer(publicKey: $0.publicKey, receivedBytes: $0.receivedBytes,
+        peers.values.filter { $0.home == worker }.map { WireGuardPeerTransfer(publicKey: $0.publicKey, receivedBytes: $0.receivedBytes,
                                                  sentBytes: $0.sentBytes) }
     }
 }

@@ -37,6 +37,7 @@ extension WireGuardDevice {
     func encapsulate(
         buffer: UnsafeMutableRawBufferPointer, packet: Range<Int>, to peer: Peer, now: WireGuardTime
     ) -> WireGuardOutboundResult {
+        guard peer.home == worker else { return .handOff(worker: peer.home) }
         guard let endpoint = peer.endpoint else { return dropOutbound(.noEndpoint) }
         let source = peer.localSource
         let padded = paddedLength(packet.count)
@@ -71,7 +72,7 @@ extension WireGuardDevice {
         guard count >= TransportDataLayout.minimumSize else { return drop(.malformedMessage) }
         let base = message.baseAddress!
         let receiver = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-        guard case .keypair(let peer, let keypair) = indices[receiver] else { return drop(.unknownReceiverIndex) }
+        guard case .keypair(let peer, let keypair) = indices[receiver] else { return unknownIndex(receiver) }
         let counter = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         guard counter < configuration.rejectAfterMessages,
               !now.monotonic.hasElapsed(nanoseconds: intervals.rejectAfterTime, since: keypair.createdAt) else {
@@ -199,6 +200,12 @@ extension WireGuardDevice {
         } else {
             startHandshake(peer, now: now)
         }
+    }
+
+    /// A receiver index this device does not hold: another worker's (passed on), or unknown (dropped).
+    func unknownIndex(_ index: UInt32) -> WireGuardInboundResult {
+        if let shard, shard.worker(ofIndex: index) != worker { return .handOff(worker: shard.worker(ofIndex: index)) }
+        return drop(.unknownReceiverIndex)
     }
 
     func drop(_ reason: WireGuardDropReason) -> WireGuardInboundResult {

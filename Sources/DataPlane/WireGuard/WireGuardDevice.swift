@@ -57,6 +57,10 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     /// Per-source limit for handshakes admitted under load by a valid MAC2.
     var sourceRateLimiter = SourceRateLimiter()
     var random: any RandomNumberGenerator
+    /// This device's share when several workers run the interface; nil when it runs alone.
+    public let shard: WorkerShard?
+    /// The worker this device is (0 alone).
+    @usableFromInline let worker: Int
 
     /// A device with no peers.
     ///
@@ -65,9 +69,12 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     ///   - configuration: protocol constants, the paper's by default.
     ///   - random: the source of ephemeral keys, receiver indices, cookie secrets and jitter. Production
     ///     passes a CSPRNG; tests pass a seeded generator to be deterministic.
+    ///   - shard: which worker of several this device is; nil (the default) when it runs the interface alone.
     public init(privateKey: PrivateKey?, configuration: WireGuardConfiguration = WireGuardConfiguration(),
-                random: any RandomNumberGenerator) {
+                random: any RandomNumberGenerator, shard: WorkerShard? = nil) {
         self.configuration = configuration
+        self.shard = shard
+        worker = shard?.worker ?? 0
         intervals = PacketPathIntervals(configuration)
         self.random = random
         rateLimiter = HandshakeRateLimiter(ratePerSecond: configuration.handshakesPerSecond,
@@ -87,7 +94,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         responderInitialHash = Noise.mixHash(Noise.initialHash, ownPublic.raw)
         cookieChecker = CookieChecker(publicKey: ownPublic)
         if peers[ownPublic] != nil { removePeer(ownPublic) }
-        for case let peer? in slots {
+        for case let peer? in slots where peer.home == worker {
             clearSessions(peer)
             peer.staticShared = try? Backend.sharedSecret(privateKey: clamped, publicKey: peer.publicKey).raw
         }
@@ -105,15 +112,17 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         guard key != publicKey else { throw .ownPublicKey }
         let id = takeFreeSlot()
         let peer = Peer(configuration: peerConfiguration, id: id)
-        if let privateKey {
+        peer.home = shard?.home(of: key) ?? 0
+        // Only its home worker handshakes with it: the others skip the X25519 (10,000 peers, N workers).
+        if let privateKey, peer.home == worker {
             peer.staticShared = try? Backend.sharedSecret(privateKey: privateKey, publicKey: key).raw
         }
         peers[key] = peer
         slots[Int(id.index)] = peer
         peer.schedule = schedule
         for network in peerConfiguration.allowedIPs { allowedIPs.insert(network, value: peer) }
-        // Like the kernel, a persistent keepalive fires as soon as the peer is configured.
-        if peer.persistentKeepalive != nil { peer.persistentKeepaliveDeadline = MonotonicInstant(nanoseconds: 0) }
+        // Like the kernel, a persistent keepalive fires as soon as the peer is configured (on its home worker).
+        if peer.persistentKeepalive != nil && peer.home == worker { peer.persistentKeepaliveDeadline = MonotonicInstant(nanoseconds: 0) }
         return id
     }
 
@@ -140,7 +149,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         peer.persistentKeepalive = peerConfiguration.persistentKeepalive
         if peer.persistentKeepalive == nil {
             peer.persistentKeepaliveDeadline = nil
-        } else if !wasKeepingAlive {
+        } else if !wasKeepingAlive && peer.home == worker {
             peer.persistentKeepaliveDeadline = MonotonicInstant(nanoseconds: 0)
         }
         allowedIPs.removeAll(routedTo: peer)
@@ -358,7 +367,8 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
     /// A fresh random receiver index not in use.
     func newLocalIndex() -> UInt32 {
         while true {
-            let candidate = UInt32(truncatingIfNeeded: random.next())
+            var candidate = UInt32(truncatingIfNeeded: random.next())
+            if let shard { candidate = shard.claim(candidate) }
             if indices[candidate] == nil { return candidate }
         }
     }

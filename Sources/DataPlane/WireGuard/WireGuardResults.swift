@@ -9,6 +9,9 @@ public enum WireGuardInboundResult: Equatable, Sendable {
     case handshakeProcessed
     /// Nothing to deliver; the reason was counted.
     case dropped(WireGuardDropReason)
+    /// It belongs to a peer or session of another worker (``WorkerShard``): the datagram is untouched and
+    /// the driver passes it to that worker. Only a device with a shard says this.
+    case handOff(worker: Int)
 }
 
 /// What became of an IP packet from the TUN device.
@@ -20,6 +23,9 @@ public enum WireGuardOutboundResult: Equatable, Sendable {
     case staged(peer: PeerID)
     /// Not sent; the reason was counted.
     case dropped(WireGuardDropReason)
+    /// Its peer lives on another worker (``WorkerShard``): the packet is untouched and the driver passes it
+    /// there. Only a device with a shard says this.
+    case handOff(worker: Int)
 }
 
 /// A datagram written by `nextDatagram`: its length from the start of the buffer and where it goes.

@@ -34,6 +34,7 @@ public final class EpollDatagramSockets: DatagramIO {
     ///   - gso: whether to send runs of equal datagrams as one segmented send (when the kernel can).
     ///   - gro: whether to receive datagram trains (when the kernel can); the pool's buffers must then hold
     ///     64 KiB.
+    ///   - reusePort: whether to set `SO_REUSEPORT` before binding (one socket per worker on one port).
     public init(
         binding addresses: [Endpoint],
         pool: PacketBufferPool,
@@ -41,7 +42,8 @@ public final class EpollDatagramSockets: DatagramIO {
         receiveBufferBytes: Int? = nil,
         sendBufferBytes: Int? = nil,
         gso: Bool = false,
-        gro: Bool = false
+        gro: Bool = false,
+        reusePort: Bool = false
     ) throws(EpollIOError) {
         guard !addresses.isEmpty else { throw .noUDPAddress }
         precondition(batchSize > 0 && batchSize <= 1024, "batchSize out of range (1...1024)")
@@ -53,7 +55,7 @@ public final class EpollDatagramSockets: DatagramIO {
             opened.append(
                 try UDPSocket(
                     binding: address, receiveBufferBytes: receiveBufferBytes, sendBufferBytes: sendBufferBytes,
-                    gro: gro))
+                    gro: gro, reusePort: reusePort))
         }
         self.pool = pool
         sockets = opened

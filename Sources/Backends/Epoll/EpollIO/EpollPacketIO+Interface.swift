@@ -9,9 +9,12 @@ extension EpollPacketIO {
     /// Buffers fit `mtu` plus WireGuard's header, padding and tag, or 64 KiB trains when GRO or TUN offloads are
     /// asked for; socket buffers are 7 MiB (forced past the sysctl limits when root), as wireguard-go sets them.
     ///
+    /// With `shared`, one worker of several opens its own share: sockets with `SO_REUSEPORT` on the same port
+    /// and one more queue of a multi-queue TUN device (every worker must pass `shared`).
+    ///
     /// - Returns: the backend, and why IPv6 could not be used when it is serving IPv4 alone (to log).
     public static func openInterface(
-        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads = []
+        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads = [], shared: Bool = false
     ) throws(EpollIOError) -> (io: EpollPacketIO, ipv6Unavailable: EpollIOError?) {
         // Room for the largest packet plus WireGuard's header, padding and tag, and the pool's margins.
         let large = !offloads.isDisjoint(with: [.udpGRO, .tunOffload])
@@ -20,10 +23,13 @@ extension EpollPacketIO {
         func open(_ port: UInt16, ipv6: Bool) throws(EpollIOError) -> EpollPacketIO {
             var addresses = [Endpoint(address: .v4(IPv4Address(0, 0, 0, 0)), port: port)]
             if ipv6 { addresses.append(Endpoint(address: .v6(IPv6Address(high: 0, low: 0)), port: port)) }
-            return try EpollPacketIO(configuration: .init(
+            var configuration = EpollPacketIO.Configuration(
                 udpAddresses: addresses, tunName: name, bufferCount: bufferCount, bufferSize: bufferSize,
                 socketReceiveBufferBytes: socketBufferBytes, socketSendBufferBytes: socketBufferBytes,
-                offloads: offloads))
+                offloads: offloads)
+            configuration.reusePort = shared
+            configuration.tunMultiQueue = shared
+            return try EpollPacketIO(configuration: configuration)
         }
         var lastError: EpollIOError?
         for attempt in 0..<16 {

@@ -28,6 +28,10 @@ public final class EpollPacketIO: PacketIO {
         /// Offloads to use where the kernel has them (see ``EpollPacketIO/offloads`` for what is in effect).
         /// GRO and TUN offloads need buffers of ``PacketOffloads/superPacketBufferSize`` bytes.
         public var offloads: PacketOffloads
+        /// Sets `SO_REUSEPORT` on the UDP sockets, so several workers' sockets can share one port.
+        public var reusePort: Bool = false
+        /// Opens the TUN interface as one queue of a multi-queue device (`IFF_MULTI_QUEUE`): one per worker.
+        public var tunMultiQueue: Bool = false
 
         /// A configuration with 1024 buffers of 2048 bytes, 32 bytes of headroom and tailroom, and batches of 64.
         public init(
@@ -72,10 +76,11 @@ public final class EpollPacketIO: PacketIO {
             binding: configuration.udpAddresses, pool: pool, batchSize: configuration.batchSize,
             receiveBufferBytes: configuration.socketReceiveBufferBytes,
             sendBufferBytes: configuration.socketSendBufferBytes,
-            gso: configuration.offloads.contains(.udpGSO), gro: configuration.offloads.contains(.udpGRO))
+            gso: configuration.offloads.contains(.udpGSO), gro: configuration.offloads.contains(.udpGRO),
+            reusePort: configuration.reusePort)
         let offloadTun = configuration.offloads.contains(.tunOffload)
         tun = try configuration.tunName.map { name throws(EpollIOError) in
-            try EpollTunDevice(name: name, pool: pool, offload: offloadTun)
+            try EpollTunDevice(name: name, pool: pool, offload: offloadTun, multiQueue: configuration.tunMultiQueue)
         }
     }
 

@@ -38,12 +38,15 @@ public final class EpollTunDevice: TunIO {
     /// An empty `name` lets the kernel choose (`tun0`, `tun1`, ...). Needs `CAP_NET_ADMIN`.
     /// With `offload`, turns on the virtio-net header and checksum, TSO and USO offloads (checksum and TSO only
     /// where the kernel refuses USO); `pool` must then hold ``minimumOffloadPayloadCapacity`` bytes per buffer.
-    public init(name: String, pool: PacketBufferPool, offload: Bool = false) throws(EpollIOError) {
+    /// With `multiQueue`, the interface is multi-queue (`IFF_MULTI_QUEUE`) and this opens one more of its queues.
+    public init(name: String, pool: PacketBufferPool, offload: Bool = false, multiQueue: Bool = false)
+        throws(EpollIOError)
+    {
         precondition(
             !offload || pool.payloadCapacity >= Self.minimumOffloadPayloadCapacity,
             "a TUN with offloads reads super-packets of up to \(Self.minimumOffloadPayloadCapacity) bytes "
                 + "(virtio-net header + 64 KiB): the pool's payload capacity is only \(pool.payloadCapacity)")
-        let opened = try Self.openDevice(name: name, offload: offload)
+        let opened = try Self.openDevice(name: name, offload: offload, multiQueue: multiQueue)
         self.name = opened.name
         fileDescriptor = opened.fileDescriptor
         offloadFlags = opened.offloads
@@ -52,13 +55,13 @@ public final class EpollTunDevice: TunIO {
 
     /// Opens the device; with `offload`, sets the virtio-net header size and the offloads. Closes the
     /// descriptor again if a step fails.
-    static func openDevice(name: String, offload: Bool) throws(EpollIOError)
+    static func openDevice(name: String, offload: Bool, multiQueue: Bool = false) throws(EpollIOError)
         -> (name: String, fileDescriptor: Int32, offloads: TunOffloadFlags)
     {
         guard name.utf8.count < Int(CFZ_INTERFACE_NAME_SIZE) else { throw .interfaceNameTooLong(name) }
         var actual = [CChar](repeating: 0, count: Int(CFZ_INTERFACE_NAME_SIZE))
         var failedCall: UnsafePointer<CChar>? = nil
-        let fd = cfz_tun_open_flags(name, offload ? 1 : 0, &actual, &failedCall)
+        let fd = cfz_tun_open_queue(name, offload ? 1 : 0, multiQueue ? 1 : 0, &actual, &failedCall)
         guard fd >= 0 else {
             let code = errno
             let call = failedCall.map { String(cString: $0) } ?? "open(/dev/net/tun)"

@@ -26,7 +26,8 @@ final class UDPSocket {
     /// process may (root), else capped by it. With `gro`, `UDP_GRO` is asked for; a kernel without it leaves
     /// ``receivesTrains`` false.
     init(
-        binding address: Endpoint, receiveBufferBytes: Int?, sendBufferBytes: Int?, gro: Bool = false
+        binding address: Endpoint, receiveBufferBytes: Int?, sendBufferBytes: Int?, gro: Bool = false,
+        reusePort: Bool = false
     ) throws(EpollIOError) {
         let kind = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(address.addressFamily, kind, Int32(IPPROTO_UDP))
@@ -45,6 +46,9 @@ final class UDPSocket {
             if let bytes = sendBufferBytes {
                 try Self.setBufferSize(fd, force: Self.sendBufferForceOption, plain: SO_SNDBUF, bytes: bytes,
                                        name: "setsockopt(SO_SNDBUF)")
+            }
+            if reusePort {
+                try Self.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1, name: "setsockopt(SO_REUSEPORT)")
             }
             receivesTrains = gro && Self.trySetOption(fd, Self.udpLevel, Self.groOption, 1)
             guard cfz_enable_packet_info(fd, address.addressFamily) == 0 else {

@@ -361,7 +361,7 @@ static int set_int_option(int fd, int level, int option, int value) {
 }
 
 int cfz_udp_open(int family, const uint8_t *address, uint16_t port, int receive_bytes, int send_bytes, int gro,
-                 uint16_t *bound_port, const char **failed_call) {
+                 int reuse_port, uint16_t *bound_port, const char **failed_call) {
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (fd < 0) {
         *failed_call = family == AF_INET ? "socket(AF_INET, SOCK_DGRAM)" : "socket(AF_INET6, SOCK_DGRAM)";
@@ -405,6 +405,10 @@ int cfz_udp_open(int family, const uint8_t *address, uint16_t port, int receive_
         *failed_call = "setsockopt(SO_SNDBUF)";
         goto fail;
     }
+    if (reuse_port && set_int_option(fd, SOL_SOCKET, SO_REUSEPORT, 1) < 0) {
+        *failed_call = "setsockopt(SO_REUSEPORT)";
+        goto fail;
+    }
     if (gro && set_int_option(fd, CFZ_SOL_UDP, CFZ_UDP_GRO, 1) < 0) {
         *failed_call = "setsockopt(UDP_GRO)";
         goto fail;
@@ -445,11 +449,11 @@ int cfz_udp_offload_support(void) {
     return result;
 }
 
-int cfz_uring_tun_open(const char *name, int offload, char *actual_name, int *offload_in_effect, int *uso,
-                       const char **failed_call) {
+int cfz_uring_tun_open(const char *name, int offload, int multi_queue, char *actual_name, int *offload_in_effect,
+                       int *uso, const char **failed_call) {
     *offload_in_effect = 0;
     *uso = 0;
-    int fd = cfz_tun_open_flags(name, offload, actual_name, failed_call);
+    int fd = cfz_tun_open_queue(name, offload, multi_queue, actual_name, failed_call);
     if (fd < 0 || !offload) {
         return fd;
     }

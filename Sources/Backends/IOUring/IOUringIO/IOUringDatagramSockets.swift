@@ -27,7 +27,8 @@ public final class IOUringDatagramSockets: DatagramIO {
 
     init(
         binding addresses: [Endpoint], pool: PacketBufferPool, ring: IOUringRing, receiveBufferCount: Int,
-        receiveMode: IOUringReceiveMode?, receiveBufferBytes: Int?, sendBufferBytes: Int?, gro: Bool
+        receiveMode: IOUringReceiveMode?, receiveBufferBytes: Int?, sendBufferBytes: Int?, gro: Bool,
+        reusePort: Bool = false
     ) throws(IOUringIOError) {
         guard !addresses.isEmpty else { throw .noUDPAddress }
         var descriptors: [Int32] = []
@@ -38,11 +39,12 @@ public final class IOUringDatagramSockets: DatagramIO {
                 if bound.contains(where: { Self.family(of: $0) == Self.family(of: address) }) {
                     throw .duplicateFamily(address)
                 }
-                var opened = Self.open(address, receiveBufferBytes, sendBufferBytes, gro: groEnabled)
+                var opened = Self.open(address, receiveBufferBytes, sendBufferBytes, gro: groEnabled,
+                                       reusePort: reusePort)
                 if case .failure(.systemCall("setsockopt(UDP_GRO)", _)) = opened {
                     // A kernel without UDP_GRO: go on without it.
                     groEnabled = false
-                    opened = Self.open(address, receiveBufferBytes, sendBufferBytes, gro: false)
+                    opened = Self.open(address, receiveBufferBytes, sendBufferBytes, gro: false, reusePort: reusePort)
                 }
                 let (fd, port) = try opened.get()
                 descriptors.append(fd)
@@ -162,7 +164,7 @@ public final class IOUringDatagramSockets: DatagramIO {
 
     /// Opens and binds one socket; returns its descriptor and bound port.
     private static func open(
-        _ address: Endpoint, _ receiveBytes: Int?, _ sendBytes: Int?, gro: Bool
+        _ address: Endpoint, _ receiveBytes: Int?, _ sendBytes: Int?, gro: Bool, reusePort: Bool
     ) -> Result<(Int32, UInt16), IOUringIOError> {
         var bytes: (UInt64, UInt64) = (0, 0)
         var port: UInt16 = 0
@@ -171,7 +173,8 @@ public final class IOUringDatagramSockets: DatagramIO {
             address.address.store(to: raw.baseAddress!)
             return cfz_udp_open(
                 family(of: address), raw.baseAddress!.assumingMemoryBound(to: UInt8.self), address.port,
-                Int32(clamping: receiveBytes ?? 0), Int32(clamping: sendBytes ?? 0), gro ? 1 : 0, &port, &failedCall)
+                Int32(clamping: receiveBytes ?? 0), Int32(clamping: sendBytes ?? 0), gro ? 1 : 0,
+                reusePort ? 1 : 0, &port, &failedCall)
         }
         guard fd >= 0 else {
             let code = errno

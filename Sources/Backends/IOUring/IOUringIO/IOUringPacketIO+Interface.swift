@@ -6,9 +6,12 @@ extension IOUringPacketIO {
     /// Buffers fit `mtu` plus WireGuard's header, padding and tag and the multishot receive header; with GRO or
     /// TUN offloads they hold a 64 KiB super-packet (and there are fewer of them).
     ///
+    /// With `shared`, one worker of several opens its own share: sockets with `SO_REUSEPORT` on the same port
+    /// and one more queue of a multi-queue TUN device (every worker must pass `shared`).
+    ///
     /// - Returns: the backend, and why IPv6 could not be used when it is serving IPv4 alone (to log).
     public static func openInterface(
-        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads
+        name: String, port: UInt16?, mtu: Int, offloads: PacketOffloads, shared: Bool = false
     ) throws(IOUringIOError) -> (io: IOUringPacketIO, ipv6Unavailable: IOUringIOError?) {
         let headroom = 64
         let tailroom = 64
@@ -20,12 +23,14 @@ extension IOUringPacketIO {
         func open(_ port: UInt16, ipv6: Bool) throws(IOUringIOError) -> IOUringPacketIO {
             var addresses = [Endpoint(address: .v4(IPv4Address(0, 0, 0, 0)), port: port)]
             if ipv6 { addresses.append(Endpoint(address: .v6(IPv6Address(high: 0, low: 0)), port: port)) }
-            return try IOUringPacketIO(
-                configuration: .init(
-                    udpAddresses: addresses, tunName: name, bufferCount: bufferCount, bufferSize: bufferSize,
-                    headroom: headroom, tailroom: tailroom, socketReceiveBufferBytes: 7 << 20,
-                    socketSendBufferBytes: 7 << 20, offloads: offloads,
-                    receiveBufferCount: large ? 128 : 256))
+            var configuration = IOUringPacketIO.Configuration(
+                udpAddresses: addresses, tunName: name, bufferCount: bufferCount, bufferSize: bufferSize,
+                headroom: headroom, tailroom: tailroom, socketReceiveBufferBytes: 7 << 20,
+                socketSendBufferBytes: 7 << 20, offloads: offloads,
+                receiveBufferCount: large ? 128 : 256)
+            configuration.reusePort = shared
+            configuration.tunMultiQueue = shared
+            return try IOUringPacketIO(configuration: configuration)
         }
         var lastError: IOUringIOError?
         for attempt in 0..<16 {

@@ -52,7 +52,7 @@ extension IOUringPacketIO {
             var failedCall: UnsafePointer<CChar>? = nil
             var on: Int32 = 0
             var uso: Int32 = 0
-            let fd = cfz_uring_tun_open("", 1, &name, &on, &uso, &failedCall)
+            let fd = cfz_uring_tun_open("", 1, 0, &name, &on, &uso, &failedCall)
             if fd >= 0 {
                 close(fd)
                 if on != 0 {

@@ -34,6 +34,10 @@ public final class IOUringPacketIO: PacketIO {
         public var socketSendBufferBytes: Int?
         /// Offloads to turn on where the host has them (see ``IOUringPacketIO/offloads`` for what took).
         public var offloads: PacketOffloads
+        /// Sets `SO_REUSEPORT` on the UDP sockets, so several workers' sockets can share one port.
+        public var reusePort: Bool = false
+        /// Opens the TUN interface as one queue of a multi-queue device (`IFF_MULTI_QUEUE`): one per worker.
+        public var tunMultiQueue: Bool = false
         /// How to receive datagrams; `nil` picks the best this kernel has (multishot, else one-shot).
         public var receiveMode: IOUringReceiveMode?
         /// Pool buffers kept posted for UDP receives (the buffer ring's fill); `nil`: a quarter of the pool, at
@@ -106,10 +110,12 @@ public final class IOUringPacketIO: PacketIO {
             binding: configuration.udpAddresses, pool: pool, ring: ring,
             receiveBufferCount: configuration.receiveBufferCount ?? min(256, max(1, configuration.bufferCount / 4)),
             receiveMode: configuration.receiveMode, receiveBufferBytes: configuration.socketReceiveBufferBytes,
-            sendBufferBytes: configuration.socketSendBufferBytes, gro: wanted.contains(.udpGRO))
+            sendBufferBytes: configuration.socketSendBufferBytes, gro: wanted.contains(.udpGRO),
+            reusePort: configuration.reusePort)
         tun = try configuration.tunName.map { name throws(IOUringIOError) in
             try IOUringTunDevice(
                 name: name, pool: pool, ring: ring, offload: wanted.contains(.tunOffload),
+                multiQueue: configuration.tunMultiQueue,
                 readDepth: min(configuration.tunReadDepth, max(1, configuration.bufferCount / 8)))
         }
         var inEffect: PacketOffloads = []

@@ -30,7 +30,8 @@ public final class IOUringTunDevice: TunIO {
     /// Opens `/dev/net/tun` and attaches it to interface `name`, creating it if it does not exist; with
     /// `offload`, turns on the virtio-net header and offloads (without USO where the kernel lacks it).
     /// An empty `name` lets the kernel choose. Needs `CAP_NET_ADMIN`.
-    init(name: String, pool: PacketBufferPool, ring: IOUringRing, offload: Bool, readDepth: Int)
+    init(name: String, pool: PacketBufferPool, ring: IOUringRing, offload: Bool, multiQueue: Bool = false,
+         readDepth: Int)
         throws(IOUringIOError)
     {
         guard name.utf8.count < Int(CFZ_INTERFACE_NAME_SIZE) else { throw .interfaceNameTooLong(name) }
@@ -38,7 +39,8 @@ public final class IOUringTunDevice: TunIO {
         var failedCall: UnsafePointer<CChar>? = nil
         var offloadOn: Int32 = 0
         var uso: Int32 = 0
-        let fd = cfz_uring_tun_open(name, offload ? 1 : 0, &actual, &offloadOn, &uso, &failedCall)
+        let fd = cfz_uring_tun_open(
+            name, offload ? 1 : 0, multiQueue ? 1 : 0, &actual, &offloadOn, &uso, &failedCall)
         guard fd >= 0 else {
             let code = errno
             let call = failedCall.map { String(cString: $0) } ?? "open(/dev/net/tun)"

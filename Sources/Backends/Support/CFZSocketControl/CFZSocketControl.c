@@ -4,8 +4,34 @@
 #include "CFZSocketControl.h"
 
 #ifdef __linux__
+#include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <linux/filter.h>
+
+#ifndef SO_ATTACH_REUSEPORT_CBPF
+#define SO_ATTACH_REUSEPORT_CBPF 51
+#endif
+
+int cfz_attach_receiver_index_steering(int fd, unsigned int workers) {
+    if (workers == 0 || workers > 255) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* The program sees the UDP payload (the kernel pulls the UDP header first). A load past the end of a
+     * short datagram ends the program with 0: the first socket, which drops the datagram as malformed. */
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),             /* A = message type */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, 2),      /* a response carries the receiver at 8 */
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 8),
+        BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0),
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 4),             /* the others at 4 (an initiation: its sender) */
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, workers),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog program = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof(program));
+}
 
 size_t cfz_receive_control_space(void) {
     return CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int));

@@ -16,6 +16,11 @@ int cfz_tun_open(const char *name, char *actual_name, const char **failed_call) 
 }
 
 int cfz_tun_open_flags(const char *name, int virtio_header, char *actual_name, const char **failed_call) {
+    return cfz_tun_open_queue(name, virtio_header, 0, actual_name, failed_call);
+}
+
+int cfz_tun_open_queue(const char *name, int virtio_header, int multi_queue, char *actual_name,
+                       const char **failed_call) {
     if (strlen(name) >= IFNAMSIZ) {
         *failed_call = "TUNSETIFF";
         errno = ENAMETOOLONG;
@@ -29,6 +34,9 @@ int cfz_tun_open_flags(const char *name, int virtio_header, char *actual_name, c
     struct ifreq request;
     memset(&request, 0, sizeof(request));
     request.ifr_flags = IFF_TUN | IFF_NO_PI | (virtio_header ? IFF_VNET_HDR : 0);
+    if (multi_queue) {
+        request.ifr_flags |= IFF_MULTI_QUEUE;
+    }
     strncpy(request.ifr_name, name, IFNAMSIZ - 1);
     if (ioctl(fd, TUNSETIFF, &request) < 0) {
         int saved = errno;

@@ -140,10 +140,11 @@ void cfz_prepare_multishot(struct msghdr *message);
 
 /// Opens a non-blocking UDP socket of `family` bound to `address` (4 or 16 bytes)/`port`, IPv6-only
 /// for AF_INET6, with packet info on. `receive_bytes`/`send_bytes` > 0 set the buffer sizes (forced
-/// where allowed, plain otherwise). `gro` turns UDP_GRO on. Returns the fd and the bound port in
+/// where allowed, plain otherwise). `gro` turns UDP_GRO on; `reuse_port` sets SO_REUSEPORT before the bind (one
+/// socket per worker on one port). Returns the fd and the bound port in
 /// `*bound_port`, or -1 with errno set and `*failed_call` naming the call.
 int cfz_udp_open(int family, const uint8_t *address, uint16_t port, int receive_bytes, int send_bytes, int gro,
-                 uint16_t *bound_port, const char **failed_call);
+                 int reuse_port, uint16_t *bound_port, const char **failed_call);
 
 /// Whether UDP_SEGMENT and UDP_GRO can be set on a throwaway socket: bit 0 GSO, bit 1 GRO.
 int cfz_udp_offload_support(void);
@@ -152,9 +153,10 @@ int cfz_udp_offload_support(void);
 /// Opens `/dev/net/tun` attached to TUN `name` (`IFF_TUN | IFF_NO_PI`, plus `IFF_VNET_HDR` with a
 /// 10-byte header and CSUM/TSO4/TSO6/USO4/USO6 offloads when `offload` is set; without USO when the
 /// kernel refuses it). `*offload_in_effect` says whether offloads are on, `*uso` whether USO is.
+/// With `multi_queue`, opens one more queue of a multi-queue interface (`IFF_MULTI_QUEUE`).
 /// Returns the fd (non-blocking) or -1 with errno set and `*failed_call` naming the call.
-int cfz_uring_tun_open(const char *name, int offload, char *actual_name, int *offload_in_effect, int *uso,
-                       const char **failed_call);
+int cfz_uring_tun_open(const char *name, int offload, int multi_queue, char *actual_name, int *offload_in_effect,
+                       int *uso, const char **failed_call);
 
 /// What `cfz_uring_probe` found.
 struct cfz_uring_probe_result {

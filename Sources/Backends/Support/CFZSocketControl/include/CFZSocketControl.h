@@ -47,6 +47,14 @@ void cfz_parse_receive_control(const struct msghdr *message, struct cfz_receive_
 /// send), or -1 if `capacity` is too small.
 long cfz_build_send_control(void *control, size_t capacity, int family, const uint8_t *source,
                             unsigned int interface_index, uint16_t segment_size);
+
+/// Attaches a classic BPF program to the `SO_REUSEPORT` group of `fd` (it applies to every socket bound to
+/// that port) that steers each WireGuard datagram to the socket at position `receiver byte % workers` in the
+/// group: the low byte of the receiver index (offset 8 for a handshake response, 4 for cookie replies and
+/// transport data). Workers hand out session indices whose low byte names them, so a session's datagrams
+/// reach the worker that owns the session. An initiation lands on a worker chosen by the sender's index and
+/// is passed on from there. Returns 0, or -1 with errno set.
+int cfz_attach_receiver_index_steering(int fd, unsigned int workers);
 #endif
 
 #endif

@@ -20,6 +20,12 @@ int cfz_tun_open(const char *name, char *actual_name, const char **failed_call);
 /// starts with a virtio-net header.
 int cfz_tun_open_flags(const char *name, int virtio_header, char *actual_name, const char **failed_call);
 
+/// `cfz_tun_open_flags`, adding `IFF_MULTI_QUEUE` when `multi_queue` is not 0: each call opens one more queue
+/// of the same interface (every queue must be opened with the same flags), and the kernel spreads the
+/// packets it sends to the interface over the queues by flow.
+int cfz_tun_open_queue(const char *name, int virtio_header, int multi_queue, char *actual_name,
+                       const char **failed_call);
+
 /// `TUNSETOFFLOAD` bits (`TUN_F_*` in linux/if_tun.h): checksum, TSO for IPv4, IPv6 and ECN, UFO, USO.
 #define CFZ_TUN_F_CSUM 0x01
 #define CFZ_TUN_F_TSO4 0x02
