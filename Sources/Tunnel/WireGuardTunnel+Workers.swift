@@ -62,7 +62,9 @@ extension WireGuardTunnel {
             counters.dropped &+= 1
             return
         }
-        if packet.count > 0 { (buffer.baseAddress! + start).copyMemory(from: packet.baseAddress!, byteCount: packet.count) }
+        if packet.count > 0 {
+            (buffer.baseAddress! + start).copyMemory(from: packet.baseAddress!, byteCount: packet.count)
+        }
         switch node.encapsulate(buffer: buffer, packet: start..<(start + packet.count), now: time) {
         case .send(let range, let endpoint, let local):
             var descriptor = toNetwork[slot]

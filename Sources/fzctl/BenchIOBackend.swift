@@ -21,6 +21,8 @@ protocol BenchIOBackend: Sendable {
 protocol BenchLoopRunning {
     /// The UDP port the backend listens on.
     var port: UInt16 { get }
+    /// Its UDP sockets (for the steering program of several workers).
+    var fileDescriptors: [Int32] { get }
     /// What the backend had in effect, for the table (e.g. `gro,gso`).
     var offloadsUsed: String { get }
     /// Stops the loop, waits for its thread and returns what `run()` threw, if anything.
@@ -86,18 +88,19 @@ enum EpollBenchBackend: BenchIOBackend {
 
     static func start(_ setup: IOBenchSetup) throws -> any BenchLoopRunning {
         let batchSize = 64
-        let configuration = EpollPacketIO.Configuration(
-            udpAddresses: [Endpoint(address: .v4(IPv4Address(127, 0, 0, 1)), port: 0)],
+        var configuration = EpollPacketIO.Configuration(
+            udpAddresses: [Endpoint(address: .v4(IPv4Address(127, 0, 0, 1)), port: setup.port)],
             bufferCount: setup.bufferCount, bufferSize: setup.bufferSize, batchSize: batchSize,
             socketReceiveBufferBytes: IOBenchSetup.socketBufferBytes,
             socketSendBufferBytes: IOBenchSetup.socketBufferBytes, offloads: setup.offloads)
+        configuration.reusePort = setup.reusePort
         let io = try EpollPacketIO(configuration: configuration)
         let port = io.datagrams.localAddresses[0].port
-        let used = try BenchIOBackends.prepare(
-            sockets: io.datagrams.fileDescriptors, wanted: setup.offloads, inEffect: io.offloads)
+        let descriptors = io.datagrams.fileDescriptors
+        let used = try BenchIOBackends.prepare(sockets: descriptors, wanted: setup.offloads, inEffect: io.offloads)
         let handler = IOBenchHandler(io: io, setup: setup, batchSize: batchSize)
         let thread = try EpollLoopThread.start(try EpollEventLoop(io: io, handler: handler))
-        return EpollBenchLoop(thread: thread, port: port, offloadsUsed: used)
+        return EpollBenchLoop(thread: thread, port: port, fileDescriptors: descriptors, offloadsUsed: used)
     }
 }
 
@@ -105,6 +108,7 @@ enum EpollBenchBackend: BenchIOBackend {
 struct EpollBenchLoop: BenchLoopRunning {
     let thread: EpollLoopThread
     let port: UInt16
+    let fileDescriptors: [Int32]
     let offloadsUsed: String
 
     func stopAndJoin() -> (any Error)? {
@@ -124,7 +128,8 @@ enum IOUringBenchBackend: BenchIOBackend {
     static func start(_ setup: IOBenchSetup) throws -> any BenchLoopRunning {
         let batchSize = 64
         var configuration = IOUringPacketIO.Configuration(
-            udpAddresses: [Endpoint(address: .v4(IPv4Address(127, 0, 0, 1)), port: 0)])
+            udpAddresses: [Endpoint(address: .v4(IPv4Address(127, 0, 0, 1)), port: setup.port)])
+        configuration.reusePort = setup.reusePort
         configuration.bufferCount = setup.bufferCount
         configuration.bufferSize = setup.bufferSize
         configuration.batchSize = batchSize
@@ -133,11 +138,11 @@ enum IOUringBenchBackend: BenchIOBackend {
         configuration.offloads = setup.offloads
         let io = try IOUringPacketIO(configuration: configuration)
         let port = io.datagrams.localAddresses[0].port
-        let used = try BenchIOBackends.prepare(
-            sockets: io.datagrams.fileDescriptors, wanted: setup.offloads, inEffect: io.offloads)
+        let descriptors = io.datagrams.fileDescriptors
+        let used = try BenchIOBackends.prepare(sockets: descriptors, wanted: setup.offloads, inEffect: io.offloads)
         let handler = IOBenchHandler(io: io, setup: setup, batchSize: batchSize)
         let thread = try IOUringLoopThread.start(try IOUringEventLoop(io: io, handler: handler))
-        return IOUringBenchLoop(thread: thread, port: port, offloadsUsed: used)
+        return IOUringBenchLoop(thread: thread, port: port, fileDescriptors: descriptors, offloadsUsed: used)
     }
 }
 
@@ -145,6 +150,7 @@ enum IOUringBenchBackend: BenchIOBackend {
 struct IOUringBenchLoop: BenchLoopRunning {
     let thread: IOUringLoopThread
     let port: UInt16
+    let fileDescriptors: [Int32]
     let offloadsUsed: String
 
     func stopAndJoin() -> (any Error)? {

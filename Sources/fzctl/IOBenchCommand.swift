@@ -16,7 +16,7 @@ struct IOBenchCommand: ParsableCommand {
     @Option(help: "Backends to measure: all, or a comma-separated list of \(BenchIOBackends.names).")
     var io: String = "all"
 
-    @Option(help: "Comma-separated UDP payload sizes in bytes (1...65507).")
+    @Option(help: "Comma-separated UDP payload sizes in bytes (16...65507).")
     var sizes: String = "64,1420"
 
     @Option(help: "Comma-separated modes: receive (receive and release), forward (receive and send on).")
@@ -25,6 +25,14 @@ struct IOBenchCommand: ParsableCommand {
     @Option(name: .customLong("offload-modes"),
             help: "Comma-separated: off (one datagram per entry), on (GRO receive, GSO forward).")
     var offloadModes: String = "off,on"
+
+    @Option(help: ArgumentHelp("Comma-separated worker counts per row (1...64): each worker is a loop thread with its "
+            + "own socket on one port, flows steered to workers as fzctl up --threads steers sessions."))
+    var threads: String = "1"
+
+    @Flag(name: .customLong("count-reorderings"),
+            help: "For forward rows: read the sink and count datagrams arriving after a later one of their flow.")
+    var countReorderings = false
 
     @Option(help: "Measured seconds per row (fractions allowed, 0.1...600), after a short warm-up.")
     var seconds: Double = 2
@@ -38,7 +46,8 @@ struct IOBenchCommand: ParsableCommand {
         guard seconds.isFinite, (0.1...600).contains(seconds) else {
             throw FZCtlError.invalidInput("--seconds must be between 0.1 and 600, got \(seconds)")
         }
-        let sizeList = try BenchCommand.parseList(sizes, option: "--sizes", range: 1...65_507)
+        let sizeList = try BenchCommand.parseList(
+            sizes, option: "--sizes", range: UDPGSOGenerator.headerBytes...65_507)
         let modeList = try modes.split(separator: ",", omittingEmptySubsequences: false).map { item in
             guard let mode = IOBenchmark.Mode(rawValue: String(item)) else {
                 throw FZCtlError.invalidInput(
@@ -48,8 +57,11 @@ struct IOBenchCommand: ParsableCommand {
         }
         let offloadList = try BenchCommand.parseOffloadModes(offloadModes)
         let backends = try BenchIOBackends.select(io)
-        let bench = IOBenchmark(backends: backends, sizes: sizeList, modes: modeList, offloadModes: offloadList,
+        let threadList = try BenchCommand.parseList(threads, option: "--threads", range: 1...64)
+        var bench = IOBenchmark(backends: backends, sizes: sizeList, modes: modeList, offloadModes: offloadList,
                                 seconds: seconds)
+        bench.threads = threadList
+        bench.countReorderings = countReorderings
         let (rows, skipped) = bench.run { context.logger.info("measuring packet I/O", metadata: ["row": "\($0)"]) }
         if format == "json" {
             FileOutput.standardOutput(IOBenchmark.json(rows) + "\n")

@@ -1,6 +1,7 @@
 import DataPlane
 import Foundation
 import Glibc
+import PacketLoopSupport
 import Synchronization
 
 /// The measurement behind `fzctl bench io`: how many UDP packets per second one backend's loop thread moves
@@ -23,6 +24,8 @@ struct IOBenchmark {
         let mode: Mode
         let bytes: Int
         let offload: Bool
+        /// Loop threads (workers), each with its own socket on the one port.
+        var threads = 1
         /// What the backend had in effect, e.g. `gro,gso (set by the bench)`, or `none`.
         let offloadsUsed: String
         let packetsPerSecond: Double
@@ -31,6 +34,8 @@ struct IOBenchmark {
         let loopCPUShare: Double
         /// Why the row could not be measured, or nil.
         let error: String?
+        /// Datagrams the sink saw before one of their flow it had already seen (nil: not counted).
+        var reorderings: Int? = nil
     }
 
     let backends: [any BenchIOBackend.Type]
@@ -38,6 +43,19 @@ struct IOBenchmark {
     let modes: [Mode]
     let offloadModes: [Bool]
     let seconds: Double
+    /// Worker counts to measure each row with.
+    var threads: [Int] = [1]
+    /// Whether the sink reads what `forward` rows send and counts reorderings within each flow.
+    var countReorderings = false
+
+    /// Flows the generator sends (each its own socket and source port), spread over the workers by the
+    /// receiver-index steering program: a datagram's bytes 4-7 carry its flow, as a transport message's do.
+    static let flows = 8
+
+    /// How far the generator may run ahead of the loops: a few batches per worker, well inside a socket buffer.
+    static func window(threads: Int, size: Int) -> Int {
+        threads * min(2048, max(256, (IOBenchSetup.socketBufferBytes / 4) / max(size + 700, 1)))
+    }
 
     /// Every row; a row that fails carries its error and the run goes on. Offload rows a backend cannot run
     /// on this host are left out and named in `skipped`.
@@ -55,8 +73,12 @@ struct IOBenchmark {
                         continue
                     }
                     for size in sizes {
-                        log("\(backend.name) \(mode.rawValue) \(size) bytes offload \(offload)")
-                        rows.append(measure(backend, probe: probe, mode: mode, size: size, offload: offload))
+                        for threads in threads {
+                            log("\(backend.name) \(mode.rawValue) \(size) bytes offload \(offload) "
+                                + "threads \(threads)")
+                            rows.append(measure(backend, probe: probe, mode: mode, size: size, offload: offload,
+                                                threads: threads))
+                        }
                     }
                 }
             }
@@ -70,29 +92,45 @@ struct IOBenchmark {
         return mode == .receive ? [.udpGRO] : [.udpGRO, .udpGSO]
     }
 
-    func measure(_ backend: any BenchIOBackend.Type, probe: PacketIOProbe, mode: Mode, size: Int, offload: Bool)
-        -> Row
-    {
+    func measure(
+        _ backend: any BenchIOBackend.Type, probe: PacketIOProbe, mode: Mode, size: Int, offload: Bool, threads: Int
+    ) -> Row {
         func failed(_ reason: String) -> Row {
-            Row(io: backend.name, mode: mode, bytes: size, offload: offload, offloadsUsed: "-", packetsPerSecond: 0,
-                cpuSecondsPerMillionPackets: 0, loopCPUShare: 0, error: reason)
+            Row(io: backend.name, mode: mode, bytes: size, offload: offload, threads: threads, offloadsUsed: "-",
+                packetsPerSecond: 0, cpuSecondsPerMillionPackets: 0, loopCPUShare: 0, error: reason)
         }
         if let reason = probe.unusableReason { return failed("\(backend.name) is not usable here: \(reason)") }
+        guard size >= UDPGSOGenerator.headerBytes else {
+            return failed("datagrams of \(size) bytes cannot carry the flow and sequence header")
+        }
         let wanted = Self.wantedOffloads(mode: mode, offload: offload)
-        let counters = IOBenchCounters()
+        let counters = (0..<threads).map { _ in IOBenchCounters() }
         let sink: BenchSinkSocket
-        let running: any BenchLoopRunning
+        var running: [any BenchLoopRunning] = []
+        defer { for loop in running { _ = loop.stopAndJoin() } }
         do {
             sink = try BenchSinkSocket()
-            running = try backend.start(
-                IOBenchSetup(mode: mode, offloads: wanted, sink: sink.endpoint, counters: counters))
+            for worker in 0..<threads {
+                var setup = IOBenchSetup(mode: mode, offloads: wanted, sink: sink.endpoint, counters: counters[worker])
+                setup.port = running.first?.port ?? 0
+                setup.reusePort = threads > 1
+                running.append(try backend.start(setup))
+            }
+            if threads > 1 {
+                for fd in running[0].fileDescriptors { try WorkerSteering.attach(to: fd, workers: threads) }
+            }
         } catch {
             return failed("\(error)")
         }
-        defer { _ = running.stopAndJoin() }
+        let order = countReorderings && mode == .forward ? sink.startCountingReorderings() : nil
+        defer { order?.stop() }
         let generator: UDPGSOGenerator
         do {
-            generator = try UDPGSOGenerator(port: running.port, payloadBytes: size)
+            let taken = counters
+            generator = try UDPGSOGenerator(
+                port: running[0].port, payloadBytes: size, flows: Self.flows,
+                received: { taken.reduce(0) { $0 + $1.packetCount } },
+                window: Self.window(threads: threads, size: size))
         } catch {
             return failed("\(error)")
         }
@@ -100,52 +138,69 @@ struct IOBenchmark {
         defer { generator.stop() }
         // Warm up (caches, socket buffers filling), then measure.
         usleep(UInt32(min(0.2, seconds / 2) * 1e6))
-        guard let before = counters.snapshot() else {
-            return failed(counters.failure ?? "the loop thread did not start")
+        let before = counters.map { $0.snapshot() }
+        if before.contains(where: { $0 == nil }) {
+            return failed(counters.lazy.compactMap(\.failure).first ?? "a loop thread did not start")
         }
         usleep(UInt32(seconds * 1e6))
-        guard let after = counters.snapshot() else {
-            return failed(counters.failure ?? "the loop thread stopped")
+        let after = counters.map { $0.snapshot() }
+        if after.contains(where: { $0 == nil }) {
+            return failed(counters.lazy.compactMap(\.failure).first ?? "a loop thread stopped")
         }
-        if let failure = counters.failure { return failed(failure) }
-        let packets = Double(after.packets - before.packets)
-        let wall = after.wallSeconds - before.wallSeconds
-        let cpu = after.cpuSeconds - before.cpuSeconds
+        if let failure = counters.lazy.compactMap(\.failure).first { return failed(failure) }
+        var packets = 0.0
+        var cpu = 0.0
+        var wall = 0.0
+        for (start, end) in zip(before, after) {
+            packets += Double(end!.packets - start!.packets)
+            cpu += end!.cpuSeconds - start!.cpuSeconds
+            wall = max(wall, end!.wallSeconds - start!.wallSeconds)
+        }
         guard packets > 0, wall > 0 else {
             return failed("no packets arrived in \(seconds) s (generator: \(generator.failure ?? "sent"))")
         }
-        return Row(io: backend.name, mode: mode, bytes: size, offload: offload,
-                   offloadsUsed: running.offloadsUsed, packetsPerSecond: packets / wall,
-                   cpuSecondsPerMillionPackets: cpu / (packets / 1e6), loopCPUShare: cpu / wall, error: nil)
+        var row = Row(io: backend.name, mode: mode, bytes: size, offload: offload, threads: threads,
+                      offloadsUsed: running[0].offloadsUsed, packetsPerSecond: packets / wall,
+                      cpuSecondsPerMillionPackets: cpu / (packets / 1e6), loopCPUShare: cpu / wall, error: nil)
+        if let order {
+            generator.stop()
+            row.reorderings = order.finish()
+            if order.checked == 0 { return failed("the sink saw none of the forwarded datagrams") }
+        }
+        return row
     }
 
     static func json(_ rows: [Row]) -> String {
         "[" + rows.map { r in
             var object = "{\"io\": \(jsonString(r.io)), \"mode\": \"\(r.mode.rawValue)\", \"bytes\": \(r.bytes), "
-                + "\"offload\": \(r.offload), \"mpps\": \(CryptoBenchmark.format(r.packetsPerSecond / 1e6, 4)), "
+                + "\"offload\": \(r.offload), \"threads\": \(r.threads), "
+                + "\"mpps\": \(CryptoBenchmark.format(r.packetsPerSecond / 1e6, 4)), "
                 + "\"cpu_s_per_mpkt\": \(CryptoBenchmark.format(r.cpuSecondsPerMillionPackets, 4)), "
                 + "\"loop_cpu_share\": \(CryptoBenchmark.format(r.loopCPUShare, 3)), "
                 + "\"offloads_used\": \(jsonString(r.offloadsUsed))"
+            if let reorderings = r.reorderings { object += ", \"reorderings\": \(reorderings)" }
             if let error = r.error { object += ", \"error\": \(jsonString(error))" }
             return object + "}"
         }.joined(separator: ",\n ") + "]"
     }
 
     static func table(_ rows: [Row], skipped: [String], seconds: Double) -> String {
-        var out = "UDP on loopback, one loop thread per backend, \(CryptoBenchmark.format(seconds, 1)) s per row; "
-            + "CPU is the loop thread's only\n\n"
+        var out = "UDP on loopback, one loop thread per worker, \(CryptoBenchmark.format(seconds, 1)) s per row; "
+            + "CPU is the loop threads' only (summed)\n\n"
         out += "io".padding(10) + "mode".padding(9) + "bytes".leftPadded(6) + "  " + "offload".padding(9)
-            + "Mpps".leftPadded(8) + "CPU s/Mpkt".leftPadded(12) + "loop CPU".leftPadded(10) + "  offloads used\n"
+            + "threads".leftPadded(7) + "Mpps".leftPadded(8) + "CPU s/Mpkt".leftPadded(12) + "loop CPU".leftPadded(10)
+            + "  offloads used\n"
         for r in rows {
             out += r.io.padding(10) + r.mode.rawValue.padding(9) + "\(r.bytes)".leftPadded(6) + "  "
-                + (r.offload ? "yes" : "no").padding(9)
+                + (r.offload ? "yes" : "no").padding(9) + "\(r.threads)".leftPadded(7)
             if let error = r.error {
                 out += "error: \(error)\n"
                 continue
             }
             out += CryptoBenchmark.format(r.packetsPerSecond / 1e6, 3).leftPadded(8)
                 + CryptoBenchmark.format(r.cpuSecondsPerMillionPackets, 3).leftPadded(12)
-                + (CryptoBenchmark.format(r.loopCPUShare * 100, 0) + "%").leftPadded(10) + "  " + r.offloadsUsed + "\n"
+                + (CryptoBenchmark.format(r.loopCPUShare * 100, 0) + "%").leftPadded(10) + "  " + r.offloadsUsed
+                + (r.reorderings.map { "; \($0) reorderings" } ?? "") + "\n"
         }
         for line in skipped { out += "not run: \(line)\n" }
         return out
@@ -182,6 +237,10 @@ struct IOBenchSetup: Sendable {
     /// Where `forward` sends.
     let sink: Endpoint
     let counters: IOBenchCounters
+    /// The port to bind (0: the kernel chooses; further workers bind the first one's).
+    var port: UInt16 = 0
+    /// `SO_REUSEPORT`, for one socket per worker on one port.
+    var reusePort = false
 
     /// Bytes per pool buffer: a whole GRO train (64 KiB) with room around it, or one datagram.
     var bufferSize: Int { offloads.contains(.udpGRO) ? PacketOffloads.superPacketBufferSize : 2048 }
@@ -204,6 +263,9 @@ final class IOBenchCounters: Sendable {
         let cpuSeconds: Double
         let wallSeconds: Double
     }
+
+    /// Packets moved so far (any thread).
+    var packetCount: Int { packets.load(ordering: .relaxed) }
 
     /// Called on the loop thread once, when its loop starts: publishes the thread's CPU clock.
     func loopStarted() {
@@ -305,6 +367,79 @@ final class BenchSinkSocket {
     }
 
     deinit { close(fileDescriptor) }
+
+    /// Starts reading the sink on a thread of its own and counting datagrams that arrive after a later one of
+    /// their flow (by the generator's sequence numbers).
+    func startCountingReorderings() -> ReorderCounter {
+        let counter = ReorderCounter(fileDescriptor: fileDescriptor)
+        counter.start()
+        return counter
+    }
+}
+
+/// Reads a sink socket and counts, per flow, datagrams whose sequence number is below the highest seen: a
+/// drop (the sink's buffer overflowing) leaves a gap, never a reordering, so any count above 0 is one.
+final class ReorderCounter: Sendable {
+    private let fileDescriptor: Int32
+    private let running = Atomic<Bool>(true)
+    private let finished = DispatchSemaphore(value: 0)
+    private let result = Mutex<(reorderings: Int, checked: Int)>((0, 0))
+    private let stopped = Atomic<Bool>(false)
+
+    init(fileDescriptor: Int32) {
+        self.fileDescriptor = fileDescriptor
+    }
+
+    /// Datagrams checked so far (valid after `finish()`).
+    var checked: Int { result.withLock { $0.checked } }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            read()
+            finished.signal()
+        }
+    }
+
+    /// Stops reading (once); later calls return at once.
+    func stop() {
+        running.store(false, ordering: .relaxed)
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        finished.wait()
+    }
+
+    /// Reads what is still queued for a moment, stops and returns the count.
+    func finish() -> Int {
+        usleep(50_000)
+        stop()
+        return result.withLock { $0.reorderings }
+    }
+
+    private func read() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
+        defer { buffer.deallocate() }
+        var highest = [UInt64?](repeating: nil, count: 256)
+        var reorderings = 0
+        var checked = 0
+        while running.load(ordering: .relaxed) {
+            let count = recv(fileDescriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
+            if count < 0 {
+                var poll = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+                _ = Glibc.poll(&poll, 1, 10)
+                continue
+            }
+            guard count >= UDPGSOGenerator.headerBytes, buffer[0] == 4 else { continue }
+            let flow = Int(buffer.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
+            let sequence = buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian
+            guard flow < highest.count else { continue }
+            checked += 1
+            if let top = highest[flow], sequence < top {
+                reorderings += 1
+            } else {
+                highest[flow] = sequence
+            }
+        }
+        result.withLock { $0 = (reorderings, checked) }
+    }
 }
 
 /// A system call of the bench itself failed.

@@ -4,24 +4,58 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// The traffic source of `fzctl bench io`: one thread, one plain UDP socket connected to the backend under test,
-/// sending UDP GSO trains (`sendmsg` with a `UDP_SEGMENT` control message, up to 64 datagrams per call) as fast as
-/// the kernel takes them.
+/// The traffic source of `fzctl bench io`: one thread and one plain UDP socket per flow, each connected to the
+/// backend under test, sending UDP GSO trains (`sendmsg` with a `UDP_SEGMENT` control message, up to 64 datagrams
+/// per call) round-robin over the flows as fast as the kernel takes them.
+///
+/// Every datagram starts like a WireGuard transport message: type 4, its flow number where the receiver index
+/// goes (bytes 4-7, so the workers' steering program spreads flows as it spreads sessions) and a per-flow
+/// sequence number (bytes 8-15), which the sink checks for reordering.
+///
+/// With a `received` count it runs closed-loop: it stays at most `window` datagrams ahead of what the loops under
+/// test have taken, and sleeps briefly otherwise. On loopback a send never blocks (what overflows the receiver is
+/// dropped), so an open-loop generator would spin a whole core; on a 2-core host that core is what a second
+/// worker needs.
 ///
 /// GSO keeps the generator's cost per datagram far below the receiver's, so the backend is the bottleneck. On
 /// loopback the kernel splits a train for a receiver without GRO and hands it whole to one with GRO.
 final class UDPGSOGenerator: Sendable {
-    private let fileDescriptor: Int32
+    /// Bytes of the flow and sequence header every datagram starts with.
+    static let headerBytes = 16
+    private let fileDescriptors: [Int32]
     private let payloadBytes: Int
     /// Datagrams per `sendmsg`: 64, or fewer where 64 would pass the 65507-byte UDP limit.
     let segmentsPerSend: Int
     private let running = Atomic<Bool>(true)
     private let finished = DispatchSemaphore(value: 0)
+    private let stopped = Atomic<Bool>(false)
     private let failed = Mutex<String?>(nil)
 
-    /// Opens the socket and connects it to `127.0.0.1:port`.
-    init(port: UInt16, payloadBytes: Int) throws(IOBenchError) {
-        precondition(payloadBytes > 0 && payloadBytes <= 65_507, "payload out of range")
+    private let received: (@Sendable () -> Int)?
+    private let window: Int
+
+    /// Opens `flows` sockets and connects each to `127.0.0.1:port`.
+    init(port: UInt16, payloadBytes: Int, flows: Int = 1, received: (@Sendable () -> Int)? = nil, window: Int = 0)
+        throws(IOBenchError)
+    {
+        self.received = received
+        self.window = window
+        precondition(payloadBytes >= Self.headerBytes && payloadBytes <= 65_507, "payload out of range")
+        var descriptors: [Int32] = []
+        for _ in 0..<max(1, flows) {
+            do {
+                descriptors.append(try Self.connectedSocket(port: port))
+            } catch {
+                for fd in descriptors { close(fd) }
+                throw error
+            }
+        }
+        fileDescriptors = descriptors
+        self.payloadBytes = payloadBytes
+        segmentsPerSend = max(1, min(64, 65_507 / payloadBytes))
+    }
+
+    private static func connectedSocket(port: UInt16) throws(IOBenchError) -> Int32 {
         let (fd, _) = try BenchSocket.openLoopbackUDP()
         var address = BenchSocket.loopback(port: port)
         let connected = withUnsafePointer(to: &address) { pointer in
@@ -37,12 +71,10 @@ final class UDPGSOGenerator: Sendable {
         // Root may exceed wmem_max; otherwise the default is fine for loopback.
         try? BenchSocket.set(fd, SOL_SOCKET, SO_SNDBUFFORCE, Int32(IOBenchSetup.socketBufferBytes),
                              name: "SO_SNDBUFFORCE")
-        fileDescriptor = fd
-        self.payloadBytes = payloadBytes
-        segmentsPerSend = max(1, min(64, 65_507 / payloadBytes))
+        return fd
     }
 
-    deinit { close(fileDescriptor) }
+    deinit { for fd in fileDescriptors { close(fd) } }
 
     /// Why sending stopped early, or nil.
     var failure: String? { failed.withLock { $0 } }
@@ -55,9 +87,10 @@ final class UDPGSOGenerator: Sendable {
         }
     }
 
-    /// Stops the sending thread and waits for it.
+    /// Stops the sending thread and waits for it (once; later calls return at once).
     func stop() {
         running.store(false, ordering: .relaxed)
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         finished.wait()
     }
 
@@ -73,6 +106,7 @@ final class UDPGSOGenerator: Sendable {
             vector.deallocate()
         }
         for index in 0..<total { payload[index] = UInt8(truncatingIfNeeded: index) }
+        var sequences = [UInt64](repeating: 0, count: fileDescriptors.count)
         vector.initialize(to: iovec(iov_base: payload.baseAddress, iov_len: total))
         var message = msghdr()
         message.msg_iov = vector
@@ -86,8 +120,41 @@ final class UDPGSOGenerator: Sendable {
             message.msg_control = control
             message.msg_controllen = Int(length)
         }
+        var flow = 0
+        var sent = 0
+        var offset = 0
+        var waitingSince: UInt64?
         while running.load(ordering: .relaxed) {
-            if sendmsg(fileDescriptor, &message, 0) >= 0 { continue }
+            if let received {
+                let ahead = sent - received() - offset
+                if ahead >= window {
+                    // A datagram the receiver dropped is never taken: after 2 ms of waiting, forget the debt.
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if let since = waitingSince, now - since > 2_000_000 {
+                        offset += ahead
+                        waitingSince = nil
+                    } else {
+                        if waitingSince == nil { waitingSince = now }
+                        usleep(20)
+                        continue
+                    }
+                }
+                waitingSince = nil
+            }
+            flow = flow + 1 == fileDescriptors.count ? 0 : flow + 1
+            var sequence = sequences[flow]
+            for segment in 0..<segmentsPerSend {
+                let start = payload.baseAddress! + segment * payloadBytes
+                start.storeBytes(of: UInt32(4).littleEndian, as: UInt32.self)
+                start.storeBytes(of: UInt32(flow).littleEndian, toByteOffset: 4, as: UInt32.self)
+                start.storeBytes(of: sequence.littleEndian, toByteOffset: 8, as: UInt64.self)
+                sequence += 1
+            }
+            if sendmsg(fileDescriptors[flow], &message, 0) >= 0 {
+                sequences[flow] = sequence
+                sent += segmentsPerSend
+                continue
+            }
             let code = errno
             // A full queue or a receiver that is not there yet: try again.
             if code == EINTR || code == EAGAIN || code == ENOBUFS || code == ECONNREFUSED { continue }

@@ -51,6 +51,7 @@ struct UpCommand: ParsableCommand {
 
     func run() throws {
         let context = try Runtime(global)
+        let workerCount = try WorkerCount.resolve(threads)
         let file = try loadConfig()
         for warning in file.warnings {
             context.logger.warning("config: \(warning)")
@@ -59,7 +60,6 @@ struct UpCommand: ParsableCommand {
         let testTimers = try TestTimerScale.fromEnvironment(Runtime.environment())
         try IOSelection.validate(io)
         let offloads = try offloadOptions.resolve()
-        let workerCount = try WorkerCount.resolve(threads)
         let metrics = try metricsListen.map { text in
             do { return try MetricsListenAddress(parsing: text) } catch { throw FZCtlError.invalidInput("\(error)") }
         }

@@ -39,4 +39,29 @@ struct BenchIOTests {
         #expect(result.stdout.contains("gro,gso") || result.stdout.contains("gso,gro"), "\(result.stdout)")
         #expect(result.stdout.contains("none"))
     }
+
+    @Test("--threads 1,2 measures each row with one and two workers, and the flows arrive in order")
+    func threadsRowsKeepFlowOrder() async throws {
+        let result = try await FzctlRunner.fzctl([
+            "bench", "io", "--io", "epoll", "--threads", "1,2", "--modes", "forward", "--sizes", "256",
+            "--offload-modes", "off", "--seconds", "0.3", "--count-reorderings", "--format", "json", "--log", "warn",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+        let array = try #require(parsed as? [[String: Any]])
+        #expect(array.compactMap { $0["threads"] as? Int } == [1, 2], "\(array)")
+        for object in array {
+            #expect(object["error"] == nil, "\(object)")
+            #expect((object["mpps"] as? Double ?? 0) > 0.01, "\(object)")
+            // Each flow is steered to one worker, which forwards it in order: zero reorderings.
+            #expect(object["reorderings"] as? Int == 0, "\(object)")
+        }
+    }
+
+    @Test("--threads out of range is refused with the option named")
+    func threadsOutOfRange() async throws {
+        let result = try await FzctlRunner.fzctl(["bench", "io", "--threads", "0"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--threads"), "\(result.stderr)")
+    }
 }

@@ -20,18 +20,22 @@ struct InteropTests {
         let megabytes: Int
         var io = "epoll"
         var offloads = "all"
+        /// `--threads` for fzctl up; nil: its default, one worker per core.
+        var threads: Int? = nil
         var testDescription: String {
-            "\(crypto) on \(io) (offloads \(offloads)), initiated by "
-                + "\(initiator == "a" ? "fzctl" : "wireguard-go")\(psk ? ", preshared key" : ""), \(megabytes) MB"
+            "\(crypto) on \(io) (offloads \(offloads), \(threads.map { "\($0) workers" } ?? "a worker per core")), "
+                + "initiated by \(initiator == "a" ? "fzctl" : "wireguard-go")\(psk ? ", preshared key" : ""), "
+                + "\(megabytes) MB"
         }
     }
 
     @Test("fzctl and wireguard-go handshake, ping both ways over IPv4 and IPv6, and carry verified TCP", arguments: [
         Case(crypto: "sodium", initiator: "a", psk: false, megabytes: 100),
         Case(crypto: "swift", initiator: "b", psk: true, megabytes: 100, io: "io-uring"),
-        Case(crypto: "swift-portable", initiator: "a", psk: true, megabytes: 20, offloads: "none"),
+        Case(crypto: "swift-portable", initiator: "a", psk: true, megabytes: 20, offloads: "none", threads: 1),
         Case(crypto: "sodium", initiator: "b", psk: true, megabytes: 20, offloads: "none"),
-        Case(crypto: "swift", initiator: "a", psk: false, megabytes: 20, io: "io-uring"),
+        Case(crypto: "swift", initiator: "a", psk: false, megabytes: 20, io: "io-uring", threads: 2),
+        Case(crypto: "sodium", initiator: "b", psk: false, megabytes: 20, threads: 2),
         Case(crypto: "sodium", initiator: "a", psk: true, megabytes: 20, io: "io-uring", offloads: "none"),
         Case(crypto: "swift", initiator: "b", psk: false, megabytes: 20, io: "io-uring", offloads: "none"),
         Case(crypto: "openssl", initiator: "b", psk: true, megabytes: 20),
@@ -41,6 +45,7 @@ struct InteropTests {
                          "--io", test.io, "--offloads", test.offloads,
                          "--initiator", test.initiator, "--bytes", "\(test.megabytes * 1024 * 1024)"]
         if test.psk { arguments.append("--psk") }
+        if let threads = test.threads { arguments += ["--threads", "\(threads)"] }
         let result = try await FzctlRunner.run(URL(fileURLWithPath: "/bin/bash"), arguments)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("PASS"), "\(result.stdout)")

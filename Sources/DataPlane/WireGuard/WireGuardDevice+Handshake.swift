@@ -90,6 +90,8 @@ extension WireGuardDevice {
         // Decrypt the initiator's static key and timestamp from copies: the hash covers the ciphertext.
         var scratch = (SIMD32<UInt8>(), SIMD32<UInt8>())
         var failure = WireGuardDropReason.handshakeAuthenticationFailed
+        // Its replay state and sessions live on its home worker, which checks the whole message again.
+        var home: Int?
         let opened: (PublicKey, TAI64N, Peer)? = withUnsafeMutableBytes(of: &scratch) { copy in
             let staticOffset = HandshakeInitiationLayout.encryptedStatic
             copy.baseAddress!.copyMemory(from: base + staticOffset, byteCount: 48)
@@ -97,7 +99,15 @@ extension WireGuardDevice {
             else { return nil }
             hash = Noise.mixHash(hash, base + staticOffset, count: 48)
             let initiatorStatic = PublicKey(raw: Key32(loadingFrom: copy.baseAddress!))
-            guard let peer = peers[initiatorStatic], let staticShared = peer.staticShared else {
+            guard let peer = peers[initiatorStatic] else {
+                failure = .unknownPeer
+                return nil
+            }
+            guard peer.home == worker else {
+                home = peer.home
+                return nil
+            }
+            guard let staticShared = peer.staticShared else {
                 failure = .unknownPeer
                 return nil
             }
@@ -109,9 +119,8 @@ extension WireGuardDevice {
             hash = Noise.mixHash(hash, base + timestampOffset, count: 28)
             return (initiatorStatic, TAI64N(loadingFrom: copy.baseAddress!), peer)
         }
+        if let home { return .handOff(worker: home) }
         guard let (initiatorStatic, timestamp, peer) = opened else { return drop(failure) }
-        // Its replay state and sessions live on its home worker, which checks the whole message again.
-        guard peer.home == worker else { return .handOff(worker: peer.home) }
         if let latest = peer.latestTimestamp, timestamp <= latest { return drop(.replayedTimestamp) }
         if let last = peer.lastInitiationConsumed,
            !now.monotonic.hasElapsed(configuration.minimumInitiationInterval, since: last) {

@@ -4,7 +4,9 @@ extension WireGuardDevice {
     /// shard, only the peers living on this worker: the others' state is on theirs.
     public func allStatistics(now: MonotonicInstant) -> [WireGuardPeerStatistics] {
         let routes = allowedIPs.networksByValue()
-        return peers.values.filter { $0.home == worker }.map { statistics(of: $0, allowedIPs: routes[ObjectIdentifier($0)] ?? [], now: now) }
+        return peers.values.filter { $0.home == worker }.map {
+            statistics(of: $0, allowedIPs: routes[ObjectIdentifier($0)] ?? [], now: now)
+        }
     }
 
     func statistics(of peer: Peer, allowedIPs: [IPNetwork], now: MonotonicInstant) -> WireGuardPeerStatistics {
@@ -29,8 +31,9 @@ extension WireGuardDevice {
 
     /// Each peer's transfer counters, the bytes `wg show` reports, without building full statistics.
     public func peerTransfers() -> [WireGuardPeerTransfer] {
-        peers.values.filter { $0.home == worker }.map { WireGuardPeerTransfer(publicKey: $0.publicKey, receivedBytes: $0.receivedBytes,
-                                                 sentBytes: $0.sentBytes) }
+        peers.values.filter { $0.home == worker }.map {
+            WireGuardPeerTransfer(publicKey: $0.publicKey, receivedBytes: $0.receivedBytes, sentBytes: $0.sentBytes)
+        }
     }
 }
 

@@ -122,7 +122,9 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         peer.schedule = schedule
         for network in peerConfiguration.allowedIPs { allowedIPs.insert(network, value: peer) }
         // Like the kernel, a persistent keepalive fires as soon as the peer is configured (on its home worker).
-        if peer.persistentKeepalive != nil && peer.home == worker { peer.persistentKeepaliveDeadline = MonotonicInstant(nanoseconds: 0) }
+        if peer.persistentKeepalive != nil && peer.home == worker {
+            peer.persistentKeepaliveDeadline = MonotonicInstant(nanoseconds: 0)
+        }
         return id
     }
 
