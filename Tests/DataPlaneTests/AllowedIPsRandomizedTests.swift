@@ -85,5 +85,11 @@ import Testing
         for owner in owners {
             #expect(Set(table.networks(routedTo: owner)) == reference.networks(of: owner))
         }
+        // A path-compressed trie branches at most once per network: fewer than two nodes per network.
+        #expect(table.nodeCount <= 2 * reference.routes.count,
+                "\(table.nodeCount) nodes for \(reference.routes.count) routes")
+        for owner in owners { table.removeAll(routedTo: owner) }
+        #expect(table.nodeCount == 0, "an empty table keeps \(table.nodeCount) nodes")
+        #expect(table.lookup(Self.address(&random, v6: false)) == nil)
     }
 }

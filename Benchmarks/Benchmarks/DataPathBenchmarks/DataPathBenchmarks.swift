@@ -23,6 +23,7 @@ let benchmarks: @Sendable () -> Void = {
     registerPolicy()
     registerOffload()
     registerTimers()
+    registerAllowedIPs()
 
     Benchmark(
         "epoll UDP loopback: 64 x 1420-byte datagrams sent and received per iteration",

@@ -434,6 +434,9 @@ final class DatagramScenario<B: CryptoBackend> {
             }
         case .dropped:
             break
+        case .handOff(let worker):
+            // These devices run alone (no shard): nothing may be passed to another worker.
+            fuzzCheck(false, "a device without a shard handed a datagram to worker \(worker)")
         }
     }
 

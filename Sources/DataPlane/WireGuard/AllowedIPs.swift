@@ -2,34 +2,34 @@
 ///
 /// An outgoing packet goes to the peer owning the longest prefix that holds its destination; a
 /// decrypted packet is accepted only if the longest prefix holding its source belongs to the peer that
-/// sent it. Each family keeps one hash map per prefix length in use, searched from the longest length
-/// down, so a lookup costs one hash probe per distinct prefix length and never allocates. Each value also
-/// has the list of its networks, so changing or removing one peer's routes costs what that peer has, not
-/// the size of the table (at 10,000 peers, 1,000 `wg set` updates used to filter every table each).
+/// sent it. Each family is a path-compressed binary trie (``PrefixTrie``), so a lookup costs at most one
+/// step per address bit whatever the table holds, and never allocates. Each value also has the list of its
+/// networks, so changing or removing one peer's routes costs what that peer has, not the size of the table.
 public struct AllowedIPs<Value: AnyObject> {
-    @usableFromInline var v4: [Int: [UInt32: Value]] = [:]
-    @usableFromInline var v6: [Int: [IPv6Address: Value]] = [:]
-    /// Prefix lengths present, longest first.
-    @usableFromInline var v4Lengths: [Int] = []
-    @usableFromInline var v6Lengths: [Int] = []
+    @usableFromInline var v4 = PrefixTrie<Value>()
+    @usableFromInline var v6 = PrefixTrie<Value>()
     /// Each value's networks, in insertion order.
     var entries: [ObjectIdentifier: [IPNetwork]] = [:]
 
     /// An empty table.
     public init() {}
 
+    /// The trie key of an address: IPv4 in the top 32 bits.
+    @inlinable
+    static func key(_ address: IPAddress) -> PrefixTrie<Value>.Key {
+        switch address {
+        case .v4(let address): return .init(high: UInt64(address.value) << 32, low: 0)
+        case .v6(let address): return .init(high: address.high, low: address.low)
+        }
+    }
+
     /// Routes `network` to `value`, replacing any previous owner of exactly that network.
     public mutating func insert(_ network: IPNetwork, value: Value) {
+        let key = Self.key(network.address)
         let previous: Value?
         switch network.address {
-        case .v4(let address):
-            let lengthIsNew = v4[network.prefixLength] == nil
-            previous = v4[network.prefixLength, default: [:]].updateValue(value, forKey: address.value)
-            if lengthIsNew { refreshLengths() }
-        case .v6(let address):
-            let lengthIsNew = v6[network.prefixLength] == nil
-            previous = v6[network.prefixLength, default: [:]].updateValue(value, forKey: address)
-            if lengthIsNew { refreshLengths() }
+        case .v4: previous = v4.insert(key, length: network.prefixLength, value: value)
+        case .v6: previous = v6.insert(key, length: network.prefixLength, value: value)
         }
         if let previous {
             if previous === value { return }
@@ -65,37 +65,22 @@ public struct AllowedIPs<Value: AnyObject> {
     @inlinable
     public func lookup(_ address: IPAddress) -> Value? {
         switch address {
-        case .v4(let address):
-            for length in v4Lengths {
-                if let value = v4[length]?[address.masked(to: length).value] { return value }
-            }
-        case .v6(let address):
-            for length in v6Lengths {
-                if let value = v6[length]?[address.masked(to: length)] { return value }
-            }
+        case .v4(let v4Address): return v4.lookup(.init(high: UInt64(v4Address.value) << 32, low: 0))
+        case .v6(let v6Address): return v6.lookup(.init(high: v6Address.high, low: v6Address.low))
         }
-        return nil
     }
 
-    /// Takes `network` out of the lookup maps; returns its owner, if it was there.
+    /// Trie nodes in use, both families: about two per network, and back to 0 when the table empties.
+    public var nodeCount: Int { v4.nodeCount + v6.nodeCount }
+
+    /// Takes `network` out of the trie; returns its owner, if it was there.
     @discardableResult
     mutating func unroute(_ network: IPNetwork) -> Value? {
-        let owner: Value?
+        let key = Self.key(network.address)
         switch network.address {
-        case .v4(let address):
-            owner = v4[network.prefixLength]?.removeValue(forKey: address.value)
-            if v4[network.prefixLength]?.isEmpty == true {
-                v4[network.prefixLength] = nil
-                refreshLengths()
-            }
-        case .v6(let address):
-            owner = v6[network.prefixLength]?.removeValue(forKey: address)
-            if v6[network.prefixLength]?.isEmpty == true {
-                v6[network.prefixLength] = nil
-                refreshLengths()
-            }
+        case .v4: return v4.remove(key, length: network.prefixLength)
+        case .v6: return v6.remove(key, length: network.prefixLength)
         }
-        return owner
     }
 
     /// Drops `network` from `owner`'s list.
@@ -117,11 +102,5 @@ public struct AllowedIPs<Value: AnyObject> {
                 return left.prefixLength != right.prefixLength ? left.prefixLength > right.prefixLength : a < b
             }
         }
-    }
-
-    /// Only when a prefix length appears or disappears: the lists are at most 33 and 129 long.
-    mutating func refreshLengths() {
-        v4Lengths = v4.keys.sorted(by: >)
-        v6Lengths = v6.keys.sorted(by: >)
     }
 }
