@@ -11,7 +11,8 @@ import Synchronization
 /// a ``UDPGSOGenerator`` thread floods it with UDP GSO sends (64 datagrams or 64 KB per call) so the generator
 /// is never the bottleneck, and its CPU never counts: only the loop thread's clock
 /// (`pthread_getcpuclockid`) is read. `receive` rows receive and release; `forward` rows send every received
-/// entry on to a sink socket nobody reads (sends to it succeed; the kernel drops what overflows its buffer).
+/// entry on to a sink socket nobody reads (sends to it succeed; the kernel drops what overflows its buffer), one
+/// sink per worker so that workers do not contend for one socket's queue.
 /// With offloads, the backend receives with UDP GRO (an entry is a train of datagrams) and forwards with UDP GSO.
 struct IOBenchmark {
     enum Mode: String, CaseIterable {
@@ -105,13 +106,14 @@ struct IOBenchmark {
         }
         let wanted = Self.wantedOffloads(mode: mode, offload: offload)
         let counters = (0..<threads).map { _ in IOBenchCounters() }
-        let sink: BenchSinkSocket
+        var sinks: [BenchSinkSocket] = []
         var running: [any BenchLoopRunning] = []
         defer { for loop in running { _ = loop.stopAndJoin() } }
         do {
-            sink = try BenchSinkSocket()
+            for _ in 0..<threads { sinks.append(try BenchSinkSocket()) }
             for worker in 0..<threads {
-                var setup = IOBenchSetup(mode: mode, offloads: wanted, sink: sink.endpoint, counters: counters[worker])
+                var setup = IOBenchSetup(mode: mode, offloads: wanted, sink: sinks[worker].endpoint,
+                                         counters: counters[worker])
                 setup.port = running.first?.port ?? 0
                 setup.reusePort = threads > 1
                 running.append(try backend.start(setup))
@@ -122,8 +124,8 @@ struct IOBenchmark {
         } catch {
             return failed("\(error)")
         }
-        let order = countReorderings && mode == .forward ? sink.startCountingReorderings() : nil
-        defer { order?.stop() }
+        let orders = countReorderings && mode == .forward ? sinks.map { $0.startCountingReorderings() } : []
+        defer { for order in orders { order.stop() } }
         let generator: UDPGSOGenerator
         do {
             let taken = counters
@@ -162,10 +164,12 @@ struct IOBenchmark {
         var row = Row(io: backend.name, mode: mode, bytes: size, offload: offload, threads: threads,
                       offloadsUsed: running[0].offloadsUsed, packetsPerSecond: packets / wall,
                       cpuSecondsPerMillionPackets: cpu / (packets / 1e6), loopCPUShare: cpu / wall, error: nil)
-        if let order {
+        if !orders.isEmpty {
             generator.stop()
-            row.reorderings = order.finish()
-            if order.checked == 0 { return failed("the sink saw none of the forwarded datagrams") }
+            row.reorderings = orders.reduce(0) { $0 + $1.finish() }
+            if orders.contains(where: { $0.checked == 0 }) {
+                return failed("a sink saw none of the forwarded datagrams")
+            }
         }
         return row
     }
