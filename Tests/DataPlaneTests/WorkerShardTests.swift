@@ -86,4 +86,58 @@ struct WorkerShardTests {
         #expect(workers[1 - home].allStatistics(now: now.monotonic).isEmpty)
         #expect(workers[home].allStatistics(now: now.monotonic).count == 1)
     }
+
+    @Test("under load, a cookie from one worker admits the retry at another: they share the cookie secret")
+    func cookieFromOneWorkerHoldsAtAnother() throws {
+        typealias Backend = SodiumBackend
+        let serverKey = privateKey(seed: 1)
+        let clientKey = privateKey(seed: 2)
+        let clientPublic = Backend.publicKey(for: clientKey)
+        let seed = Key32(bytes: SIMD32(repeating: 0x5A))
+        let workers = (0..<2).map { worker in
+            WireGuardDevice<Backend>(privateKey: serverKey, random: SeededRandom(seed: UInt64(20 + worker)),
+                                     shard: WorkerShard(worker: worker, workers: 2, cookieSeed: seed))
+        }
+        for device in workers {
+            device.isUnderLoadOverride = true
+            var peer = WireGuardPeerConfiguration(publicKey: clientPublic)
+            peer.allowedIPs = [network("10.0.0.2/32")]
+            try device.addPeer(peer)
+        }
+        let home = WorkerShard(worker: 0, workers: 2).home(of: clientPublic)
+        let client = WireGuardDevice<Backend>(privateKey: clientKey, random: SeededRandom(seed: 3))
+        var server = WireGuardPeerConfiguration(publicKey: Backend.publicKey(for: serverKey))
+        let serverEndpoint = Endpoint(address: .v4(ipv4("192.0.2.1")), port: 51820)
+        server.endpoint = serverEndpoint
+        server.allowedIPs = [network("10.0.0.1/32")]
+        try client.addPeer(server)
+        var clock = FakeClock()
+        var packet = [UInt8](repeating: 0, count: 32) + ipv4Packet(from: "10.0.0.2", to: "10.0.0.1", payload: [1])
+            + [UInt8](repeating: 0, count: 64)
+        let length = packet.count - 96
+        _ = packet.withUnsafeMutableBytes { client.encapsulate(buffer: $0, packet: 32..<(32 + length), now: clock.now) }
+        let source = Endpoint(address: .v4(ipv4("192.0.2.2")), port: 40000)
+        func nextFrom(_ device: WireGuardDevice<Backend>) -> [UInt8]? {
+            var buffer = [UInt8](repeating: 0, count: 256)
+            guard let datagram = buffer.withUnsafeMutableBytes({ device.nextDatagram(into: $0, now: clock.now) })
+            else { return nil }
+            return Array(buffer[0..<datagram.count])
+        }
+        // The first initiation meets the other worker under load: a cookie reply, no handshake.
+        var first = try #require(nextFrom(client))
+        let refused = first.withUnsafeMutableBytes {
+            workers[1 - home].handleDatagram($0, from: source, now: clock.now)
+        }
+        #expect(refused == .dropped(.cookieRequired))
+        var reply = try #require(nextFrom(workers[1 - home]))
+        #expect(reply.count == 64)
+        let taken = reply.withUnsafeMutableBytes { client.handleDatagram($0, from: serverEndpoint, now: clock.now) }
+        #expect(taken == .handshakeProcessed)
+        // The retry carries that cookie's MAC2 and arrives at the home worker, which admits it.
+        clock.advance(seconds: 5.5)
+        client.updateTimers(now: clock.now)
+        var retry = try #require(nextFrom(client))
+        let admitted = retry.withUnsafeMutableBytes { workers[home].handleDatagram($0, from: source, now: clock.now) }
+        #expect(admitted == .handshakeProcessed)
+    }
 }

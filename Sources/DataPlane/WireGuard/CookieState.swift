@@ -7,10 +7,16 @@ struct CookieChecker {
     let cookieKey: Key32
     var secret = Key32(bytes: .zero)
     var secretBirth: MonotonicInstant?
+    /// Shared by the workers of one interface: each lifetime-long epoch's secret is derived from it, so a
+    /// cookie one worker hands out holds at every other (a peer's retry lands on any of them). Nil: a random
+    /// secret of this checker's own.
+    let sharedSeed: Key32?
+    var secretEpoch: UInt64?
 
-    init(publicKey: PublicKey) {
+    init(publicKey: PublicKey, sharedSeed: Key32? = nil) {
         mac1Key = Noise.labeledKey(Noise.labelMAC1, publicKey)
         cookieKey = Noise.labeledKey(Noise.labelCookie, publicKey)
+        self.sharedSeed = sharedSeed
     }
 
     /// Whether `message` carries a correct MAC1 at `mac1Offset` (computed over everything before it).
@@ -23,7 +29,16 @@ struct CookieChecker {
     /// `MAC(R_m, A_m)`: the cookie for `source` under the current secret, rotating it when stale.
     mutating func cookie(for source: Endpoint, now: MonotonicInstant, lifetime: Duration,
                          random: inout some RandomNumberGenerator) -> SIMD16<UInt8> {
-        if secretBirth.map({ now.hasElapsed(lifetime, since: $0) }) ?? true {
+        if let sharedSeed {
+            let (seconds, attoseconds) = lifetime.components
+            let span = max(1, UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000))
+            let epoch = now.nanoseconds / span
+            if secretEpoch != epoch {
+                var input = epoch.littleEndian
+                secret = withUnsafeBytes(of: &input) { BLAKE2s.hash(sharedSeed, $0) }
+                secretEpoch = epoch
+            }
+        } else if secretBirth.map({ now.hasElapsed(lifetime, since: $0) }) ?? true {
             secret = Key32(bytes: randomBytes32(&random))
             secretBirth = now
         }

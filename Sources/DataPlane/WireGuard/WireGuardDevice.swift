@@ -92,7 +92,7 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         privateKey = clamped
         publicKey = ownPublic
         responderInitialHash = Noise.mixHash(Noise.initialHash, ownPublic.raw)
-        cookieChecker = CookieChecker(publicKey: ownPublic)
+        cookieChecker = CookieChecker(publicKey: ownPublic, sharedSeed: shard?.cookieSeed)
         if peers[ownPublic] != nil { removePeer(ownPublic) }
         for case let peer? in slots where peer.home == worker {
             clearSessions(peer)

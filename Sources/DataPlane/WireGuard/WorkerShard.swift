@@ -12,15 +12,21 @@ public struct WorkerShard: Sendable, Equatable, CustomStringConvertible {
     public let worker: Int
     /// How many workers share the interface (1...255: a session index's low byte names the worker).
     public let workers: Int
+    /// The seed every worker derives its cookie secrets from, so a cookie from one holds at all (a peer under
+    /// load retries from a new index, which may land on another worker); nil: each device's own secret.
+    public let cookieSeed: Key32?
 
     /// The most workers one interface can have: the steering program reads one byte of the index.
     public static let maximumWorkers = 255
 
-    public init(worker: Int, workers: Int) {
+    /// Worker `worker` of `workers`; `cookieSeed` must be the same random value for every worker of the
+    /// interface (nil leaves each its own cookie secret, fine where no peer is ever under load).
+    public init(worker: Int, workers: Int, cookieSeed: Key32? = nil) {
         precondition((1...Self.maximumWorkers).contains(workers) && (0..<workers).contains(worker),
                      "worker \(worker) of \(workers) is out of range")
         self.worker = worker
         self.workers = workers
+        self.cookieSeed = cookieSeed
     }
 
     /// The worker a peer lives on: its public key's first eight bytes modulo the worker count (keys are
