@@ -90,7 +90,10 @@ unsigned cfz_uring_reap(cfz_uring *ring, struct cfz_completion *out, unsigned ca
             out[total + i].res = cqes[i]->res;
             out[total + i].flags = cqes[i]->flags;
         }
-        io_uring_cq_advance(&ring->ring, count);
+        /* io_uring_cq_advance reads the head with a plain load; a ring handed between threads (a test task
+         * resumed elsewhere) then looks like a race to ThreadSanitizer. An acquire load costs nothing here. */
+        unsigned *head = ring->ring.cq.khead;
+        __atomic_store_n(head, __atomic_load_n(head, __ATOMIC_ACQUIRE) + count, __ATOMIC_RELEASE);
         total += count;
     }
     return total;
