@@ -57,11 +57,4 @@ struct BenchIOTests {
             #expect(object["reorderings"] as? Int == 0, "\(object)")
         }
     }
-
-    @Test("--threads out of range is refused with the option named")
-    func threadsOutOfRange() async throws {
-        let result = try await FzctlRunner.fzctl(["bench", "io", "--threads", "0"])
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("--threads"), "\(result.stderr)")
-    }
 }

@@ -94,12 +94,6 @@ struct PrefixTrie<Value: AnyObject> {
         return best >= 0 ? values[Int(best)] : nil
     }
 
-    /// The value stored for exactly this prefix, or nil.
-    func value(at prefix: Key, length: Int) -> Value? {
-        guard let index = find(prefix.masked(to: length), length: length) else { return nil }
-        return values[index]
-    }
-
     /// Stores `value` for the prefix and returns the value it replaced, if any.
     @discardableResult
     mutating func insert(_ prefix: Key, length: Int, value: Value) -> Value? {
@@ -194,27 +188,6 @@ struct PrefixTrie<Value: AnyObject> {
             current = path[depth].index
         }
         return removed
-    }
-
-    /// Removes everything.
-    mutating func removeAll() {
-        nodes.removeAll()
-        values.removeAll()
-        free.removeAll()
-        root = -1
-        count = 0
-    }
-
-    /// The node holding exactly this (masked) prefix, with or without a value.
-    func find(_ prefix: Key, length: Int) -> Int? {
-        var index = root
-        while index >= 0 {
-            let node = nodes[Int(index)]
-            guard node.length <= length, prefix.masked(to: node.length) == node.key else { return nil }
-            if node.length == length { return Int(index) }
-            index = node.child(prefix.bit(node.length))
-        }
-        return nil
     }
 
     /// Nodes in use.

@@ -5,7 +5,7 @@ import Glibc
 ///
 /// Without it the kernel picks a socket of the group by a hash of the 4-tuple, which keeps one peer on one
 /// socket but not on the worker that holds its session. The program reads the low byte of the receiver index;
-/// workers hand out indices whose low byte names them (``WorkerSteering/worker(ofIndex:workers:)``).
+/// workers hand out indices whose low byte names them (`WorkerShard.claim` in DataPlane).
 public enum WorkerSteering {
     /// Attaches the steering program to the group of `fileDescriptor` (one call per port and family covers
     /// every socket bound there). The group's sockets must have been bound in worker order.
