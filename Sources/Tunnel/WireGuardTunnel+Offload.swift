@@ -49,7 +49,7 @@ extension WireGuardTunnel {
                     continue
                 }
                 if plan.segmentCount == 1 {
-                    try encapsulateInPlace(at: index, plan: plan, time)
+                    try encapsulateInPlace(at: index, plan: plan, io, time)
                 } else {
                     try encapsulateSegments(at: index, plan: plan, trains: trains, io, time)
                     received.release(at: index)
@@ -63,7 +63,7 @@ extension WireGuardTunnel {
     }
 
     /// One packet (no segmentation): its checksum completed in place, then encrypted where it lies.
-    func encapsulateInPlace(at index: Int, plan: SegmentationPlan, _ time: WireGuardTime) throws {
+    func encapsulateInPlace(at index: Int, plan: SegmentationPlan, _ io: IO, _ time: WireGuardTime) throws {
         var descriptor = received[index]
         let inner = plan.finishInPlace(received.bytes(at: index))
         let packet = (descriptor.offset + inner.lowerBound)..<(descriptor.offset + inner.upperBound)
@@ -73,7 +73,7 @@ extension WireGuardTunnel {
             descriptor.length = range.count
             descriptor.address(to: endpoint, from: local)
             received[index] = descriptor
-            received.transfer(at: index, to: &toNetwork)
+            try moveToNetwork(at: index, io)
         case .staged:
             received.release(at: index)
         case .dropped:

@@ -158,7 +158,7 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
                     moved.length = range.count
                     moved.clearAddresses()
                     received[index] = moved
-                    received.transfer(at: index, to: &toTun)
+                    try moveToTun(at: index, io)
                 case .keepalive, .handshakeProcessed:
                     received.release(at: index)
                 case .dropped:
@@ -194,7 +194,7 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
                     descriptor.length = range.count
                     descriptor.address(to: endpoint, from: local)
                     received[index] = descriptor
-                    received.transfer(at: index, to: &toNetwork)
+                    try moveToNetwork(at: index, io)
                 case .staged:
                     received.release(at: index)
                 case .dropped:
@@ -265,6 +265,23 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
         while let event = node.nextControlEvent() {
             events?(event)
         }
+    }
+
+    /// Moves the received entry at `index` to the batch bound for the network, sending that batch first if it is
+    /// full. A round's own entries alone fit, but with offloads the same round may already have added a
+    /// super-packet's segments (one datagram each without GSO), so this is not a given.
+    @inline(__always)
+    func moveToNetwork(at index: Int, _ io: IO) throws {
+        if toNetwork.remainingCapacity == 0 { try flushNetwork(io) }
+        received.transfer(at: index, to: &toNetwork)
+    }
+
+    /// Moves the received entry at `index` to the batch bound for the TUN device, writing that batch first if it
+    /// is full: a GRO train decrypted earlier in the round may have filled it, one packet per segment.
+    @inline(__always)
+    func moveToTun(at index: Int, _ io: IO) throws {
+        if toTun.remainingCapacity == 0 { try flushTun(io) }
+        received.transfer(at: index, to: &toTun)
     }
 
     func flushNetwork(_ io: IO) throws {

@@ -109,8 +109,9 @@ struct TunnelBenchCommand: ParsableCommand {
             help: "Comma-separated: off (fzctl up --offloads none), on (--offloads all).")
     var offloadModes: String = "off,on"
 
-    @Option(help: "Comma-separated pairs: fzctl-fzctl, fzctl-wireguard-go, wireguard-go-wireguard-go.")
-    var pairs: String = "fzctl-fzctl,fzctl-wireguard-go,wireguard-go-wireguard-go"
+    @Option(help: ArgumentHelp("Comma-separated pairs: fzctl-fzctl, fzctl-wireguard-go, wireguard-go-wireguard-go, "
+                               + "veth (iperf3 over the bare veth, no tunnel: what the tunnels are measured against)."))
+    var pairs: String = "fzctl-fzctl,fzctl-wireguard-go,wireguard-go-wireguard-go,veth"
 
     @Option(help: "Comma-separated tests: tcp, udp.")
     var tests: String = "tcp,udp"

@@ -11,6 +11,8 @@ final class Topology {
     var processes: [SpawnedProcess] = []
     /// The two tunnel processes (fzctl or wireguard-go), whose CPU time the benchmark reads.
     var tunnelProcesses: [SpawnedProcess] = []
+    /// Each tunnel process's log, in the order of `tunnelProcesses`.
+    private var tunnelLogs: [String] = []
     private var iperfServer: SpawnedProcess?
 
     static let outerA = "10.203.0.1", outerB = "10.203.0.2"
@@ -36,15 +38,23 @@ final class Topology {
         }
     }
 
-    /// Starts side A and side B; fzctl sides run `variant` (required when a side is fzctl).
+    /// Where iperf3 sends: B's tunnel address, or its veth address when there is no tunnel.
+    private var target = Topology.innerB
+
+    /// Starts side A and side B; fzctl sides run `variant` (required when a side is fzctl). The bare veth starts
+    /// nothing: iperf3 then runs between the outer addresses.
     func start(_ pair: TunnelBenchmark.Pair, fzctl: String, variant: TunnelBenchmark.Variant?) throws {
+        guard let sides = pair.sides else {
+            target = Self.outerB
+            return
+        }
         let keyA = try Subprocess.run(["wg", "genkey"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let keyB = try Subprocess.run(["wg", "genkey"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let pubA = try Subprocess.run(["wg", "pubkey"], stdin: keyA).trimmingCharacters(in: .whitespacesAndNewlines)
         let pubB = try Subprocess.run(["wg", "pubkey"], stdin: keyB).trimmingCharacters(in: .whitespacesAndNewlines)
-        try startSide(pair.a, ns: nsA, iface: ifA, key: keyA, address: Self.innerA, peer: pubB,
+        try startSide(sides.a, ns: nsA, iface: ifA, key: keyA, address: Self.innerA, peer: pubB,
                       peerInner: Self.innerB, peerOuter: Self.outerB, fzctl: fzctl, variant: variant)
-        try startSide(pair.b, ns: nsB, iface: ifB, key: keyB, address: Self.innerB, peer: pubA,
+        try startSide(sides.b, ns: nsB, iface: ifB, key: keyB, address: Self.innerB, peer: pubA,
                       peerInner: Self.innerA, peerOuter: Self.outerA, fzctl: fzctl, variant: variant)
     }
 
@@ -76,6 +86,7 @@ final class Topology {
                 logPath: logPath)
             processes.append(process)
             tunnelProcesses.append(process)
+            tunnelLogs.append(logPath)
             try waitFor("\(iface) to come up", process: process, logPath: logPath) {
                 (try? Subprocess.run(["ip", "-n", ns, "link", "show", iface])) != nil
             }
@@ -85,6 +96,7 @@ final class Topology {
                 logPath: logPath)
             processes.append(process)
             tunnelProcesses.append(process)
+            tunnelLogs.append(logPath)
             try waitFor("wireguard-go's \(iface)", process: process, logPath: logPath) {
                 FileManager.default.fileExists(atPath: "/var/run/wireguard/\(iface).sock")
             }
@@ -119,9 +131,10 @@ final class Topology {
         throw FZCtlError.invalidInput("timed out waiting for \(what); logs in \(work)")
     }
 
+    /// Waits until A reaches B over the address iperf3 will use (through the tunnel: its first handshake).
     func waitForHandshake() throws {
-        try waitFor("the first ping through the tunnel (handshake)", timeout: 20) {
-            (try? Subprocess.run(["ip", "netns", "exec", nsA, "ping", "-c", "1", "-W", "1", Self.innerB])) != nil
+        try waitFor("the first ping to \(target) (through a tunnel: its handshake)", timeout: 20) {
+            (try? Subprocess.run(["ip", "netns", "exec", nsA, "ping", "-c", "1", "-W", "1", target])) != nil
         }
     }
 
@@ -129,12 +142,15 @@ final class Topology {
     /// returns what B received, the loss (UDP) and both tunnel processes' CPU time per gigabit received.
     func iperf(test: String, seconds: Int, offeredGigabitsPerSecond: Double?) throws -> TunnelBenchmark.Measurement {
         if iperfServer == nil {
-            let server = try Subprocess.start(["ip", "netns", "exec", nsB, "iperf3", "-s", "-B", Self.innerB],
+            let server = try Subprocess.start(["ip", "netns", "exec", nsB, "iperf3", "-s", "-B", target],
                                               logPath: "\(work)/iperf-server.log")
             processes.append(server)
             iperfServer = server
         }
-        var command = ["ip", "netns", "exec", nsA, "iperf3", "-c", Self.innerB, "-t", "\(seconds)", "-J"]
+        // Bounded: an iperf3 client whose tunnel went away can spin forever instead of failing.
+        let limit = seconds + 20
+        var command = ["timeout", "-k", "2", "\(limit)", "ip", "netns", "exec", nsA, "iperf3", "-c", target,
+                       "-t", "\(seconds)", "-J"]
         if test == "udp" {
             let bitsPerSecond = Int(((offeredGigabitsPerSecond ?? 1) * 1e9).rounded())
             // 4 MiB socket buffers on both iperf3 ends: with the default ~200 KiB the receiving iperf3, not the
@@ -167,6 +183,19 @@ final class Topology {
             usleep(200_000)
         }
         guard let end else {
+            if let died = tunnelProcesses.indices.first(where: { !tunnelProcesses[$0].isRunning }) {
+                let log = (try? String(contentsOfFile: tunnelLogs[died], encoding: .utf8)) ?? ""
+                let lines = log.split(separator: "\n")
+                // A crash report is long: its failure line says the most; else the end of the log.
+                let telling = lines.filter { $0.localizedCaseInsensitiveContains("failure")
+                    || $0.localizedCaseInsensitiveContains("error") || $0.hasPrefix("Fatal") }
+                let shown = telling.isEmpty ? Array(lines.suffix(3)) : Array(telling.prefix(3))
+                throw FZCtlError.invalidInput("a tunnel process exited during iperf3 \(test): "
+                    + shown.joined(separator: " / "))
+            }
+            if lastError.contains("exited with 124") {
+                lastError = "iperf3 did not finish within \(limit) s"
+            }
             throw FZCtlError.invalidInput("iperf3 \(test) through the tunnel failed: \(lastError)")
         }
         let sum = end["sum"] as? [String: Any] ?? [:]

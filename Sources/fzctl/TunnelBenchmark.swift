@@ -16,11 +16,21 @@ struct TunnelBenchmark {
         case wireguardGo = "wireguard-go"
     }
 
+    /// Two sides joined by a tunnel, or the bare veth between the namespaces (no tunnel at all), which is what
+    /// a tunnel's throughput is measured against.
     struct Pair {
-        let a: Side
-        let b: Side
-        var name: String { "\(a.rawValue)<->\(b.rawValue)" }
-        var hasFzctl: Bool { a == .fzctl || b == .fzctl }
+        /// nil for the bare veth.
+        let sides: (a: Side, b: Side)?
+
+        init(a: Side, b: Side) { sides = (a, b) }
+        private init() { sides = nil }
+
+        /// iperf3 straight over the veth, between the outer addresses.
+        static let bareVeth = Pair()
+
+        var name: String { sides.map { "\($0.a.rawValue)<->\($0.b.rawValue)" } ?? TunnelBenchmark.vethPair }
+        var hasFzctl: Bool { sides.map { $0.a == .fzctl || $0.b == .fzctl } ?? false }
+        var isBareVeth: Bool { sides == nil }
     }
 
     /// How the fzctl sides of a run are started.
@@ -49,9 +59,14 @@ struct TunnelBenchmark {
         /// `pair io crypto offload`, the chart's bar label.
         var label: String { "\(pair) \(io) \(crypto) \(offload ? "offload" : "no-offload")" }
         var isReference: Bool { pair == TunnelBenchmark.referencePair }
+        var isBareVeth: Bool { pair == TunnelBenchmark.vethPair }
     }
 
     static let referencePair = "wireguard-go<->wireguard-go"
+    /// The row name of the bare veth: no tunnel process, so its CPU column is 0.
+    static let vethPair = "veth"
+    /// What a pair's `io` and `crypto` columns say when no tunnel process runs.
+    static let noTunnel = "none"
 
     let fzctlPath: String
     let variants: [Variant]
@@ -70,22 +85,24 @@ struct TunnelBenchmark {
             case "fzctl-wireguard-go": return Pair(a: .fzctl, b: .wireguardGo)
             case "wireguard-go-fzctl": return Pair(a: .wireguardGo, b: .fzctl)
             case "wireguard-go-wireguard-go": return Pair(a: .wireguardGo, b: .wireguardGo)
+            case vethPair: return .bareVeth
             default:
                 throw FZCtlError.invalidInput("--pairs: '\(DisplayText.echo(item))' is not a pair; "
-                    + "use fzctl-fzctl, fzctl-wireguard-go or wireguard-go-wireguard-go")
+                    + "use fzctl-fzctl, fzctl-wireguard-go, wireguard-go-wireguard-go or veth")
             }
         }
     }
 
-    /// The runs for `pairs`: every variant for a pair with an fzctl side, one run (nil) for wireguard-go alone.
+    /// The runs for `pairs`: every variant for a pair with an fzctl side, one run (nil) for wireguard-go alone
+    /// and for the bare veth.
     func plan(_ pairs: [Pair]) -> [(pair: Pair, variant: Variant?)] {
         pairs.flatMap { pair in pair.hasFzctl ? variants.map { (pair, $0) } : [(pair, nil)] }
     }
 
     /// Measures one pair in one variant; failures become rows with an error, never a thrown error.
     func run(_ pair: Pair, variant: Variant?) -> [Result] {
-        let io = variant?.io ?? "wireguard-go"
-        let crypto = variant?.crypto ?? "wireguard-go"
+        let io = variant?.io ?? (pair.isBareVeth ? Self.noTunnel : "wireguard-go")
+        let crypto = variant?.crypto ?? (pair.isBareVeth ? Self.noTunnel : "wireguard-go")
         let offload = variant?.offload ?? false
         func row(_ test: String, _ measurement: Measurement?, error: String?) -> Result {
             Result(pair: pair.name, io: io, crypto: crypto, offload: offload, test: test,
@@ -138,7 +155,8 @@ struct TunnelBenchmark {
 
     static func table(_ results: [Result], udpSearch: Bool) -> String {
         var out = "pair".padding(28) + "io".padding(14) + "crypto".padding(14) + "offload".padding(9)
-            + "test".padding(5) + "Gbit/s".leftPadded(8) + "vs wg-go".leftPadded(10) + "loss %".leftPadded(8)
+            + "test".padding(5) + "Gbit/s".leftPadded(8) + "vs wg-go".leftPadded(10) + "of veth".leftPadded(9)
+            + "loss %".leftPadded(8)
             + "offered".leftPadded(9) + "CPU s/Gbit".leftPadded(12) + "\n"
         for r in results {
             out += r.pair.padding(28) + r.io.padding(14) + r.crypto.padding(14) + (r.offload ? "yes" : "no").padding(9)
@@ -147,32 +165,40 @@ struct TunnelBenchmark {
                 out += "  error: \(error.split(separator: "\n").joined(separator: " / "))\n"
                 continue
             }
-            let reference = results.first { $0.isReference && $0.test == r.test && $0.error == nil }
-            let ratio = reference.map { $0.gigabitsPerSecond > 0 ? r.gigabitsPerSecond / $0.gigabitsPerSecond : 0 }
+            func ratio(to matches: (Result) -> Bool) -> Double? {
+                results.first { matches($0) && $0.test == r.test && $0.error == nil }
+                    .map { $0.gigabitsPerSecond > 0 ? r.gigabitsPerSecond / $0.gigabitsPerSecond : 0 }
+            }
+            let versusReference = ratio(to: \.isReference)
+            let ofVeth = ratio(to: \.isBareVeth)
             out += CryptoBenchmark.format(r.gigabitsPerSecond, 3).leftPadded(8)
-                + (ratio.map { CryptoBenchmark.format($0, 2) + "x" } ?? "-").leftPadded(10)
+                + (versusReference.map { CryptoBenchmark.format($0, 2) + "x" } ?? "-").leftPadded(10)
+                + (ofVeth.map { CryptoBenchmark.format($0 * 100, 1) + "%" } ?? "-").leftPadded(9)
                 + (r.udpLossPercent.map { CryptoBenchmark.format($0, 2) } ?? "-").leftPadded(8)
                 + (r.offeredGigabitsPerSecond.map { CryptoBenchmark.format($0, 2) } ?? "-").leftPadded(9)
-                + CryptoBenchmark.format(r.cpuSecondsPerGigabit, 2).leftPadded(12) + "\n"
+                + (r.isBareVeth ? "-" : CryptoBenchmark.format(r.cpuSecondsPerGigabit, 2)).leftPadded(12) + "\n"
         }
         out += (udpSearch ? "UDP: the highest offered rate (iperf3 -b) that lost under 1%" : "UDP: one offered rate")
-            + "; CPU: both tunnel processes, user + system, per gigabit received.\n"
+            + "; CPU: both tunnel processes, user + system, per gigabit received"
+            + "; veth: iperf3 over the bare veth between the namespaces, no tunnel.\n"
         return out
     }
 
-    /// The table as a bar chart: one bar per row, grouped by test, wireguard-go<->wireguard-go marked.
+    /// The table as a bar chart: one bar per row, grouped by test, wireguard-go<->wireguard-go and the veth marked.
     static func chart(_ results: [Result]) -> BarChart {
         var bars: [BarChart.Bar] = []
         for test in ["tcp", "udp"] {
             for r in results where r.test == test {
-                bars.append(BarChart.Bar(label: r.label, value: r.gigabitsPerSecond, group: test.uppercased(),
-                                         isReference: r.isReference, note: r.error == nil ? nil : "error"))
+                bars.append(BarChart.Bar(label: r.isBareVeth ? "bare veth (no tunnel)" : r.label,
+                                         value: r.gigabitsPerSecond, group: test.uppercased(),
+                                         isReference: r.isReference || r.isBareVeth,
+                                         note: r.error == nil ? nil : "error"))
             }
         }
         return BarChart(
             title: "fzctl bench tunnel: throughput through the tunnel (iperf3, network namespaces)",
             yAxisLabel: "Gbit/s", xAxisLabel: "pair io crypto offload", bars: bars,
-            referenceLegend: "reference: wireguard-go<->wireguard-go", measuredLegend: "measured")
+            referenceLegend: "reference: wireguard-go<->wireguard-go, bare veth", measuredLegend: "measured")
     }
 
     /// What one iperf3 run (or the chosen UDP probe) measured.

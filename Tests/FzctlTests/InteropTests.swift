@@ -53,21 +53,23 @@ struct InteropTests {
         #expect(result.stdout.contains("metrics moving"), "\(result.stdout)")
     }
 
-    /// fzctl<->fzctl with offloads off and on and the wireguard-go reference, TCP and UDP, in one run.
+    /// fzctl<->fzctl with offloads off and on, the wireguard-go reference and the bare veth, TCP and UDP, in one run.
     @Test("bench tunnel measures every row it plans, prints the documented JSON and writes the chart")
     func benchTunnelJSON() async throws {
         let chart = NSTemporaryDirectory() + "fz-bench-chart-\(getpid()).svg"
         defer { try? FileManager.default.removeItem(atPath: chart) }
         let result = try await FzctlRunner.fzctl([
-            "bench", "tunnel", "--pairs", "fzctl-fzctl,wireguard-go-wireguard-go", "--io", "epoll", "--crypto", "sodium",
+            "bench", "tunnel", "--pairs", "fzctl-fzctl,wireguard-go-wireguard-go,veth", "--io", "epoll",
+            "--crypto", "sodium",
             "--seconds", "1", "--udp-search", "off", "--format", "json", "--chart", chart, "--log", "warn",
         ])
         #expect(result.status == 0, "\(result.stderr)")
         let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
         let array = try #require(parsed as? [[String: Any]])
-        // fzctl<->fzctl twice (offloads off and on) and the reference once, each TCP and UDP.
-        #expect(array.count == 6)
-        #expect(Set(array.compactMap { $0["pair"] as? String }) == ["fzctl<->fzctl", "wireguard-go<->wireguard-go"])
+        // fzctl<->fzctl twice (offloads off and on), the reference and the veth once each, each TCP and UDP.
+        #expect(array.count == 8)
+        #expect(Set(array.compactMap { $0["pair"] as? String })
+            == ["fzctl<->fzctl", "wireguard-go<->wireguard-go", "veth"])
         #expect(Set(array.compactMap { $0["offload"] as? Bool }) == [false, true])
         for object in array {
             if let error = object["error"] as? String {
@@ -79,7 +81,12 @@ struct InteropTests {
             let rate = try #require(object["gbit_per_s"] as? Double)
             #expect(rate > 0.01, "\(object)")
             let cpu = try #require(object["cpu_s_per_gbit"] as? Double)
-            #expect(cpu > 0, "\(object)")
+            if object["pair"] as? String == "veth" {
+                // No tunnel process runs, so there is no tunnel CPU to count.
+                #expect(cpu == 0 && object["io"] as? String == "none" && object["crypto"] as? String == "none")
+            } else {
+                #expect(cpu > 0, "\(object)")
+            }
             if object["test"] as? String == "udp" {
                 #expect(object["udp_loss_percent"] is Double && object["offered_gbit_per_s"] as? Double == 0.5)
             } else {
@@ -89,7 +96,8 @@ struct InteropTests {
         let svg = try String(contentsOfFile: chart, encoding: .utf8)
         let bars = svg.components(separatedBy: "class=\"bar\"").count - 1
             + svg.components(separatedBy: "class=\"bar reference\"").count - 1
-        #expect(bars == 6)
+        #expect(bars == 8)
+        #expect(svg.contains("bare veth (no tunnel)"))
         #expect(svg.contains("class=\"bar reference\""))
     }
 }

@@ -86,6 +86,42 @@ struct TunnelOffloadTests {
         #expect(pair.b.io.tun!.sent.map(\.bytes) == segments)
     }
 
+    /// 63 single packets after one super-packet, all in one TUN read of 64: the segments already filled part of the
+    /// batch bound for the network, so the singles must flush it rather than overflow it (this crashed a sender
+    /// talking to wireguard-go in `fzctl bench tunnel`).
+    static func superPacketThenSingles(prefix: [UInt8]) throws -> (packets: [[UInt8]], expected: [[UInt8]]) {
+        let segments = TCPSegments.run(count: 40, payload: 1380, from: source, to: destination)
+        let singles = (0..<63).map { index in
+            ipv4UDP(from: source, to: destination, payload: Array("single \(index)".utf8))
+        }
+        return ([try TCPSegments.coalesced(segments)] + singles.map { prefix + $0 }, segments + singles)
+    }
+
+    @Test("A TUN read of segments and single packets that overflows the network batch is sent in two, nothing lost")
+    func segmentsAndSinglesOverflowTheNetworkBatch() throws {
+        // Without GSO every segment is a datagram of its own: 40 + 63 entries for a batch of 64.
+        let pair = try Self.connectedPair(offloadsA: [.tunOffload], offloadsB: [])
+        let (packets, expected) = try Self.superPacketThenSingles(prefix: Self.zeroHeader)
+        for packet in packets { pair.a.io.tun!.inject(packet) }
+        pair.a.handle(.tunReadable, at: pair.now)
+        #expect(pair.a.io.datagrams.sent.count == expected.count)
+        pair.exchange()
+        #expect(pair.b.io.tun!.sent.map(\.bytes) == expected)
+    }
+
+    @Test("A GRO train and single datagrams in one receive that overflow the TUN batch are written in two")
+    func groTrainAndSinglesOverflowTheTunBatch() throws {
+        // A sends one GSO train of 40 and 63 single datagrams (64 entries); B, with GRO but no TUN offloads,
+        // decrypts the train into 40 TUN writes before the 63 singles arrive at the same batch of 64.
+        let pair = try Self.connectedPair(offloadsA: [.udpGSO, .tunOffload], offloadsB: [.udpGRO])
+        let (packets, expected) = try Self.superPacketThenSingles(prefix: Self.zeroHeader)
+        for packet in packets { pair.a.io.tun!.inject(packet) }
+        pair.a.handle(.tunReadable, at: pair.now)
+        #expect(pair.a.io.datagrams.sent.count == 64)
+        pair.exchange()
+        #expect(pair.b.io.tun!.sent.map(\.bytes) == expected)
+    }
+
     @Test("A malformed super-packet from the TUN device is dropped and counted, and the next one still goes out")
     func malformedSuperPacketIsDropped() throws {
         let pair = try Self.connectedPair(offloadsA: .all, offloadsB: .all)
