@@ -137,7 +137,10 @@ let package = Package(
         .target(name: "HostSetup", dependencies: ["DataPlane", "CFZNetlink"], path: "Sources/HostSetup/HostSetup"),
         .target(name: "ControlProtocol", dependencies: ["DataPlane", "WireGuardConfig"]),
         .target(name: "Portal", dependencies: ["ControlProtocol", "DataPlane", "WireGuardConfig"]),
-        .target(name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks"], swiftSettings: tunnelDriver),
+        .target(
+            name: "Tunnel", dependencies: ["DataPlane", "WireGuardConfig", "Locks", "PacketLoopSupport"],
+            swiftSettings: tunnelDriver
+        ),
         .target(
             name: "PortalServer",
             dependencies: [

@@ -385,10 +385,8 @@ final class BenchSinkSocket {
 /// drop (the sink's buffer overflowing) leaves a gap, never a reordering, so any count above 0 is one.
 final class ReorderCounter: Sendable {
     private let fileDescriptor: Int32
-    private let running = Atomic<Bool>(true)
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread = BenchThread()
     private let result = Mutex<(reorderings: Int, checked: Int)>((0, 0))
-    private let stopped = Atomic<Bool>(false)
 
     init(fileDescriptor: Int32) {
         self.fileDescriptor = fileDescriptor
@@ -398,17 +396,12 @@ final class ReorderCounter: Sendable {
     var checked: Int { result.withLock { $0.checked } }
 
     func start() {
-        Thread.detachNewThread { [self] in
-            read()
-            finished.signal()
-        }
+        thread.start { [self] in read() }
     }
 
     /// Stops reading (once); later calls return at once.
     func stop() {
-        running.store(false, ordering: .relaxed)
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        finished.wait()
+        thread.stop()
     }
 
     /// Reads what is still queued for a moment, stops and returns the count.
@@ -424,7 +417,7 @@ final class ReorderCounter: Sendable {
         var highest = [UInt64?](repeating: nil, count: 256)
         var reorderings = 0
         var checked = 0
-        while running.load(ordering: .relaxed) {
+        while thread.isRunning {
             let count = recv(fileDescriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
             if count < 0 {
                 var poll = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)

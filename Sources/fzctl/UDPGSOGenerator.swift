@@ -26,9 +26,7 @@ final class UDPGSOGenerator: Sendable {
     private let payloadBytes: Int
     /// Datagrams per `sendmsg`: 64, or fewer where 64 would pass the 65507-byte UDP limit.
     let segmentsPerSend: Int
-    private let running = Atomic<Bool>(true)
-    private let finished = DispatchSemaphore(value: 0)
-    private let stopped = Atomic<Bool>(false)
+    private let thread = BenchThread()
     private let failed = Mutex<String?>(nil)
 
     private let received: (@Sendable () -> Int)?
@@ -81,17 +79,12 @@ final class UDPGSOGenerator: Sendable {
 
     /// Starts the sending thread.
     func start() {
-        Thread.detachNewThread { [self] in
-            sendUntilStopped()
-            finished.signal()
-        }
+        thread.start { [self] in sendUntilStopped() }
     }
 
     /// Stops the sending thread and waits for it (once; later calls return at once).
     func stop() {
-        running.store(false, ordering: .relaxed)
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        finished.wait()
+        thread.stop()
     }
 
     private func sendUntilStopped() {
@@ -124,7 +117,7 @@ final class UDPGSOGenerator: Sendable {
         var sent = 0
         var offset = 0
         var waitingSince: UInt64?
-        while running.load(ordering: .relaxed) {
+        while thread.isRunning {
             if let received {
                 let ahead = sent - received() - offset
                 if ahead >= window {

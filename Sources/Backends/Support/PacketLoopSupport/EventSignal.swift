@@ -45,7 +45,7 @@ public final class EventSignal: LoopSignal {
 }
 
 /// A system call that failed while setting up a loop or its thread: the call and its `errno`.
-public struct SystemCallError: Error, Equatable, Sendable {
+public struct SystemCallError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The call, e.g. `eventfd`.
     public let call: String
     /// The error number it set.
@@ -55,4 +55,6 @@ public struct SystemCallError: Error, Equatable, Sendable {
         self.call = call
         self.errno = errno
     }
+
+    public var description: String { "\(call) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
 }
