@@ -14,12 +14,14 @@ struct BenchCommand: ParsableCommand {
     )
 
     /// A comma-separated list of whole numbers in `range`, e.g. `--sizes 64,1420`.
-    static func parseList(_ text: String, option: String, range: ClosedRange<Int>) throws(FZCtlError) -> [Int] {
+    static func parseList(
+        _ text: String, option: String, range: ClosedRange<Int>, unit: String = "a size in bytes"
+    ) throws(FZCtlError) -> [Int] {
         var result: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard let value = Int(String(part).trimmingCharacters(in: " ")), range.contains(value) else {
                 throw .invalidInput("\(option) '\(DisplayText.echo(text))': '\(DisplayText.echo(part))' "
-                    + "is not a size in bytes between \(range.lowerBound) and \(range.upperBound)")
+                    + "is not \(unit) between \(range.lowerBound) and \(range.upperBound)")
             }
             result.append(value)
         }
@@ -116,6 +118,10 @@ struct TunnelBenchCommand: ParsableCommand {
     @Option(help: "Comma-separated tests: tcp, udp.")
     var tests: String = "tcp,udp"
 
+    @Option(help: ArgumentHelp("Comma-separated worker counts for the fzctl sides (fzctl up --threads), each measured; "
+                               + "default: fzctl up's own default, one per core."))
+    var threads: String?
+
     @Option(help: "Seconds per TCP test; each UDP search probe runs min(this, 2) seconds.")
     var seconds: Int = 5
 
@@ -145,6 +151,10 @@ struct TunnelBenchCommand: ParsableCommand {
         let pairList = try TunnelBenchmark.parsePairs(pairs)
         let ioList = try tunnelIOBackends()
         let offloadList = try BenchCommand.parseOffloadModes(offloadModes)
+        let threadList = try threads.map {
+            try BenchCommand.parseList($0, option: "--threads", range: 1...WorkerShard.maximumWorkers,
+                                       unit: "a number of workers")
+        } ?? [WorkerCount.perCore]
         var cryptoList: [String] = []
         for name in crypto.split(separator: ",", omittingEmptySubsequences: false) {
             let resolved = try CryptoSelection.resolve(String(name), logger: context.logger).name
@@ -161,7 +171,11 @@ struct TunnelBenchCommand: ParsableCommand {
         var variants: [TunnelBenchmark.Variant] = []
         for io in ioList {
             for crypto in cryptoList {
-                for offload in offloadList { variants.append(.init(io: io, crypto: crypto, offload: offload)) }
+                for offload in offloadList {
+                    for workers in threadList {
+                        variants.append(.init(io: io, crypto: crypto, offload: offload, threads: workers))
+                    }
+                }
             }
         }
         let search = UDPSearch(enabled: udpSearch == "on", probeSeconds: min(seconds, 2))
@@ -172,6 +186,7 @@ struct TunnelBenchCommand: ParsableCommand {
             context.logger.info("measuring tunnel pair", metadata: [
                 "pair": "\(pair.name)", "io": "\(variant?.io ?? "-")", "crypto": "\(variant?.crypto ?? "-")",
                 "offload": "\(variant.map { "\($0.offload)" } ?? "-")",
+                "threads": "\(variant.map { "\($0.threads)" } ?? "-")",
             ])
             let rows = bench.run(pair, variant: variant)
             for row in rows {

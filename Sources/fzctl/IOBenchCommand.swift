@@ -57,7 +57,8 @@ struct IOBenchCommand: ParsableCommand {
         }
         let offloadList = try BenchCommand.parseOffloadModes(offloadModes)
         let backends = try BenchIOBackends.select(io)
-        let threadList = try BenchCommand.parseList(threads, option: "--threads", range: 1...64)
+        let threadList = try BenchCommand.parseList(threads, option: "--threads", range: 1...64,
+                                                   unit: "a number of workers")
         var bench = IOBenchmark(backends: backends, sizes: sizeList, modes: modeList, offloadModes: offloadList,
                                 seconds: seconds)
         bench.threads = threadList

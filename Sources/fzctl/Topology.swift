@@ -82,7 +82,8 @@ final class Topology {
             guard let variant else { preconditionFailure("an fzctl side needs a variant") }
             let process = try Subprocess.start(
                 ["ip", "netns", "exec", ns, fzctl, "up", path, "--interface", iface, "--crypto", variant.crypto,
-                 "--io", variant.io, "--offloads", variant.offload ? "all" : "none"],
+                 "--io", variant.io, "--offloads", variant.offload ? "all" : "none",
+                 "--threads", "\(variant.threads)"],
                 logPath: logPath)
             processes.append(process)
             tunnelProcesses.append(process)

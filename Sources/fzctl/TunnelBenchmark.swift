@@ -38,6 +38,8 @@ struct TunnelBenchmark {
         let io: String
         let crypto: String
         let offload: Bool
+        /// `fzctl up --threads` on both sides.
+        let threads: Int
     }
 
     struct Result {
@@ -45,6 +47,8 @@ struct TunnelBenchmark {
         let io: String
         let crypto: String
         let offload: Bool
+        /// Workers per fzctl side; nil for a row without fzctl.
+        let threads: Int?
         let test: String
         let gigabitsPerSecond: Double
         /// UDP only: the loss at the reported rate.
@@ -57,7 +61,9 @@ struct TunnelBenchmark {
         let error: String?
 
         /// `pair io crypto offload`, the chart's bar label.
-        var label: String { "\(pair) \(io) \(crypto) \(offload ? "offload" : "no-offload")" }
+        var label: String {
+            "\(pair) \(io) \(crypto) \(offload ? "offload" : "no-offload")" + (threads.map { " threads=\($0)" } ?? "")
+        }
         var isReference: Bool { pair == TunnelBenchmark.referencePair }
         var isBareVeth: Bool { pair == TunnelBenchmark.vethPair }
     }
@@ -105,7 +111,7 @@ struct TunnelBenchmark {
         let crypto = variant?.crypto ?? (pair.isBareVeth ? Self.noTunnel : "wireguard-go")
         let offload = variant?.offload ?? false
         func row(_ test: String, _ measurement: Measurement?, error: String?) -> Result {
-            Result(pair: pair.name, io: io, crypto: crypto, offload: offload, test: test,
+            Result(pair: pair.name, io: io, crypto: crypto, offload: offload, threads: variant?.threads, test: test,
                    gigabitsPerSecond: measurement?.gigabitsPerSecond ?? 0,
                    udpLossPercent: test == "udp" ? measurement?.lossPercent : nil,
                    offeredGigabitsPerSecond: test == "udp" ? measurement?.offeredGigabitsPerSecond : nil,
@@ -144,6 +150,7 @@ struct TunnelBenchmark {
         return "[" + results.map { r in
             var object = "{\"pair\": \"\(r.pair)\", \"io\": \(IOBenchmark.jsonString(r.io)), "
                 + "\"crypto\": \(IOBenchmark.jsonString(r.crypto)), \"offload\": \(r.offload), "
+                + "\"threads\": \(r.threads.map(String.init) ?? "null"), "
                 + "\"test\": \"\(r.test)\", \"gbit_per_s\": \(CryptoBenchmark.format(r.gigabitsPerSecond, 3)), "
                 + "\"udp_loss_percent\": \(optional(r.udpLossPercent, 3)), "
                 + "\"offered_gbit_per_s\": \(optional(r.offeredGigabitsPerSecond, 3)), "
@@ -155,12 +162,12 @@ struct TunnelBenchmark {
 
     static func table(_ results: [Result], udpSearch: Bool) -> String {
         var out = "pair".padding(28) + "io".padding(14) + "crypto".padding(14) + "offload".padding(9)
-            + "test".padding(5) + "Gbit/s".leftPadded(8) + "vs wg-go".leftPadded(10) + "of veth".leftPadded(9)
-            + "loss %".leftPadded(8)
-            + "offered".leftPadded(9) + "CPU s/Gbit".leftPadded(12) + "\n"
+            + "threads".padding(8) + "test".padding(5) + "Gbit/s".leftPadded(8) + "vs wg-go".leftPadded(10)
+            + "of veth".leftPadded(9) + "loss %".leftPadded(8) + "offered".leftPadded(9) + "CPU s/Gbit".leftPadded(12)
+            + "\n"
         for r in results {
             out += r.pair.padding(28) + r.io.padding(14) + r.crypto.padding(14) + (r.offload ? "yes" : "no").padding(9)
-                + r.test.padding(5)
+                + (r.threads.map(String.init) ?? "-").padding(8) + r.test.padding(5)
             if let error = r.error {
                 out += "  error: \(error.split(separator: "\n").joined(separator: " / "))\n"
                 continue

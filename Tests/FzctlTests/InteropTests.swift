@@ -60,7 +60,7 @@ struct InteropTests {
         defer { try? FileManager.default.removeItem(atPath: chart) }
         let result = try await FzctlRunner.fzctl([
             "bench", "tunnel", "--pairs", "fzctl-fzctl,wireguard-go-wireguard-go,veth", "--io", "epoll",
-            "--crypto", "sodium",
+            "--crypto", "sodium", "--threads", "1",
             "--seconds", "1", "--udp-search", "off", "--format", "json", "--chart", chart, "--log", "warn",
         ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -76,8 +76,14 @@ struct InteropTests {
                 Issue.record("row \(object["pair"] ?? "?") \(object["test"] ?? "?") failed: \(error)")
                 continue
             }
-            #expect(Set(object.keys) == ["pair", "io", "crypto", "offload", "test", "gbit_per_s", "udp_loss_percent",
-                                         "offered_gbit_per_s", "cpu_s_per_gbit"], "\(object)")
+            #expect(Set(object.keys) == ["pair", "io", "crypto", "offload", "threads", "test", "gbit_per_s",
+                                         "udp_loss_percent", "offered_gbit_per_s", "cpu_s_per_gbit"], "\(object)")
+            // Workers per fzctl side (--threads 1 here); null where no fzctl runs.
+            if object["pair"] as? String == "fzctl<->fzctl" {
+                #expect(object["threads"] as? Int == 1, "\(object)")
+            } else {
+                #expect(object["threads"] is NSNull, "\(object)")
+            }
             let rate = try #require(object["gbit_per_s"] as? Double)
             #expect(rate > 0.01, "\(object)")
             let cpu = try #require(object["cpu_s_per_gbit"] as? Double)
