@@ -53,7 +53,7 @@ cleanup() {
     ip netns del "$NSA" 2>/dev/null || true
     ip netns del "$NSB" 2>/dev/null || true
     rm -f "/var/run/wireguard/$IFA.sock" "/var/run/wireguard/$IFB.sock"
-    rm -rf "$WORK"
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 fail() {
@@ -115,6 +115,17 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 ip -n "$NSA" link show "$IFA" >/dev/null 2>&1 || fail "side A ($A_KIND) did not create $IFA"
+if [ "$A_KIND" = fzctl ]; then
+    # The TUN device exists before fzctl has given it addresses and routes (slow under a sanitizer on a busy
+    # machine): until "interface up" a ping from A fails at once with no route, and the retries below would
+    # be spent in milliseconds.
+    for _ in $(seq 600); do
+        grep -q "interface up" "$WORK/a.log" && break
+        kill -0 "${PIDS[1]}" 2>/dev/null || fail "fzctl up exited before the interface came up"
+        sleep 0.1
+    done
+    grep -q "interface up" "$WORK/a.log" || fail "fzctl up did not log \"interface up\" within 60 s"
+fi
 
 B_ENDPOINT=(); [ "$INITIATOR" = b ] && B_ENDPOINT=(endpoint 10.201.0.1:51820)
 ip netns exec "$NSB" wg set "$IFB" private-key <(echo "$KEY_B") listen-port 51820 \
@@ -136,6 +147,8 @@ if [ "$INITIATOR" = a ]; then FIRST=$NSA; FIRST_TARGET=10.202.0.2; else FIRST=$N
 ok=0
 for _ in $(seq 20); do
     if ip netns exec "$FIRST" ping -c 1 -W 1 "$FIRST_TARGET" >/dev/null 2>&1; then ok=1; break; fi
+    # A ping that fails at once (no route yet) must not use up the attempts.
+    sleep 0.5
 done
 [ $ok = 1 ] || fail "no reply to the first ping from the initiator ($INITIATOR): no handshake"
 ip netns exec "$NSB" wg show "$IFB" latest-handshakes | grep -q "$PUB_A"$'\t''[1-9]' \
