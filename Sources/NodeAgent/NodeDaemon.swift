@@ -31,13 +31,19 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
     let hostQueue = DispatchQueue(label: "fzctl.host-setup")
     let refusal = Locked<String?>(nil)
     let joinMessage: ControlMessage
+    /// Called once, on the host queue, when the first tunnel addresses from the portal are on the interface.
+    let ready: @Sendable () -> Void
+    let readied = Locked(false)
 
     /// - Parameters:
     ///   - join: the first message on every connection (our public key, a Gateway's endpoint).
     ///   - identity: fields added to every audit line (e.g. `gateway_id` once known is in the messages).
     ///   - listenPort: the UDP port the backend bound (for `wg show`).
+    ///   - ready: called once when the portal's first tunnel addresses are on the interface (the node can carry
+    ///     traffic from then on); a service manager's READY=1.
     public init(role: NodeRole<Node>, node: Node, io: IO, listenPort: UInt16, interface: TunnelInterface,
-                join: ControlMessage, logger: Logger, identity: [String: String] = [:]) {
+                join: ControlMessage, logger: Logger, identity: [String: String] = [:],
+                ready: @escaping @Sendable () -> Void = {}) {
         self.role = role
         self.node = node
         self.io = io
@@ -46,6 +52,7 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
         self.joinMessage = join
         self.logger = logger
         self.identity = identity
+        self.ready = ready
     }
 
     /// Connects to the portal and runs the loop on the calling thread until `stop` or a refusal.
@@ -180,7 +187,8 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
                 "message_type": "\(message.eventName)"])
             return
         }
-        if let addresses = role.addresses(message) {
+        let assigned = role.addresses(message)
+        if let addresses = assigned {
             logger.info("tunnel addresses assigned", metadata: [
                 "ipv4": "\(addresses.ipv4)", "ipv6": "\(IPAddressText.format(.v6(addresses.ipv6)))"])
         }
@@ -189,9 +197,13 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
         let interface = self.interface
         let role = self.role
         let logger = self.logger
+        let ready = self.ready
+        let readied = self.readied
+        let assignsAddresses = assigned != nil
         hostQueue.async {
             do {
                 try role.hostChanges(message, interface)
+                if assignsAddresses, !readied.withLock({ done in defer { done = true }; return done }) { ready() }
             } catch {
                 logger.error("cannot apply a host change", metadata: [
                     "message_type": "\(message.eventName)", "error": "\(error)"])

@@ -116,12 +116,14 @@ struct NodeOptions: ParsableArguments {
             do { return try MetricsListenAddress(parsing: text) } catch { throw FZCtlError.invalidInput("\(error)") }
         }
         let named = crypto == "auto" ? nil : try CryptoSelection.resolve(crypto)
+        let notifier = try ServiceNotifier.fromRuntime()
         guard geteuid() == 0 else {
             throw FZCtlError.invalidInput("this command needs root (CAP_NET_ADMIN) to create the TUN device \(name)")
         }
         let ioKind = try IOSelection.resolve(io, logger: context.logger)
         return PreparedNode(portal: endpoint, token: token, interface: name, cryptoName: crypto, named: named,
-                            options: InterfaceOptions(io: ioKind, offloads: offloads, metrics: metrics),
+                            options: InterfaceOptions(io: ioKind, offloads: offloads, metrics: metrics,
+                                                     notifier: notifier),
                             logger: context.logger)
     }
 }
@@ -226,8 +228,10 @@ enum NodeLauncher {
         let undoHost = try hostSetup(prepared.interface)
         defer { undoHost() }
         let listenPort = Backend.listenPort(of: io)
+        let notifier = prepared.options.notifier
+        let status = "\(role.name) \(prepared.interface) up, tunnel addresses assigned by the portal"
         let daemon = NodeDaemon(role: role, node: node, io: io, listenPort: listenPort, interface: interface,
-                                join: join, logger: logger)
+                                join: join, logger: logger, ready: { notifier.tell(ready: status, logger: logger) })
         defer { daemon.cleanUp() }
         logger.info("\(role.name) up", metadata: [
             "interface": "\(prepared.interface)",
@@ -245,6 +249,7 @@ enum NodeLauncher {
         } catch {
             throw FZCtlError.invalidInput("\(role.name) stopped: \(error)")
         }
+        prepared.options.notifier.tell(stopping: "\(role.name) \(prepared.interface) stopping", logger: logger)
         if let refusal { throw FZCtlError.invalidInput(refusal) }
         logger.info("\(role.name) down", metadata: ["interface": "\(prepared.interface)"])
     }

@@ -66,6 +66,7 @@ struct UpCommand: ParsableCommand {
         // Everything that can be checked without side effects is, before the root check and before `auto`
         // logs its calibration: a mistake in the input is the one line on stderr, whoever runs it.
         let named = crypto == "auto" ? nil : try CryptoSelection.resolve(crypto)
+        let notifier = try ServiceNotifier.fromRuntime()
         try rejectOwnPublicKey(file)
         let peers = try file.peers.map { try peerConfiguration($0) }
         guard geteuid() == 0 else {
@@ -78,7 +79,8 @@ struct UpCommand: ParsableCommand {
                 "variable": "\(TestTimerScale.variable)",
                 "rekey_after_seconds": .stringConvertible(testTimers.rekeyAfterSeconds)])
         }
-        let options = InterfaceOptions(io: ioKind, offloads: offloads, metrics: metrics, threads: workerCount)
+        let options = InterfaceOptions(io: ioKind, offloads: offloads, metrics: metrics, threads: workerCount,
+                                       notifier: notifier)
         try runInterface(dispatching: info, file: file, peers: peers, name: name, options: options,
                          testTimers: testTimers, logger: context.logger)
     }
@@ -315,11 +317,13 @@ struct UpCommand: ParsableCommand {
             "offloads": "\(ios[0].offloads)", "uapi": "\(server.path)", "threads": .stringConvertible(workers),
             "steering": "\(steering)",
         ])
+        options.notifier.tell(ready: "interface \(name) up", logger: logger)
         do {
             try mainLoop.run()
         } catch {
             throw FZCtlError.invalidInput("event loop failed: \(error)")
         }
+        options.notifier.tell(stopping: "interface \(name) stopping", logger: logger)
         // Every worker stops with the first; their tunnels are read only once their threads have ended.
         for thread in threads {
             if let failure = thread.stopAndJoin() {
@@ -377,6 +381,37 @@ struct InterfaceOptions {
     var metrics: MetricsListenAddress? = nil
     /// Data-path workers (`--threads`).
     var threads = 1
+    /// The service manager to tell when the interface is up and when it stops (`NOTIFY_SOCKET`).
+    var notifier = ServiceNotifier.disabled
+}
+
+extension ServiceNotifier {
+    /// From fzctl's environment; a `NOTIFY_SOCKET` that names no socket is an input error.
+    static func fromRuntime() throws -> ServiceNotifier {
+        do {
+            return try ServiceNotifier(environment: Runtime.environment())
+        } catch {
+            throw FZCtlError.invalidInput("\(error)")
+        }
+    }
+
+    /// Sends READY=1; a manager that cannot be reached is worth a warning, not a stop.
+    func tell(ready status: String, logger: Logger) {
+        do {
+            try ready(status: status)
+        } catch {
+            logger.warning("service manager not notified", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Sends STOPPING=1, as ``tell(ready:logger:)`` sends READY=1.
+    func tell(stopping status: String, logger: Logger) {
+        do {
+            try stopping(status: status)
+        } catch {
+            logger.warning("service manager not notified", metadata: ["error": "\(error)"])
+        }
+    }
 }
 
 extension UpCommand {

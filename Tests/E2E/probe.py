@@ -9,6 +9,9 @@
   probe.py lines LOG FROM K=V...      those lines themselves
   probe.py audit LOG...               checks each control message is one line with direction sent/received
   probe.py backends LOG               the crypto/io fields a node's log names (its startup lines)
+  probe.py notify SOCKET OUT NS DEV   a service manager's NOTIFY_SOCKET: appends each datagram to OUT as one
+                                      line, READY=1 ones with whether DEV in namespace NS had an IPv4 address
+                                      at that moment (addressed=yes|no); stops after 15 minutes
 
 The connect probes exit 0 when connected (or answered), 1 on a socket error, 2 on a timeout, and report
 the error by name (EHOSTUNREACH is what an ICMP "administratively prohibited" error becomes), with the
@@ -185,6 +188,28 @@ def backends(path):
     print(" ".join("%s=%s" % item for item in sorted(found.items())) or "(no crypto/io fields in the log)")
 
 
+def notify(path, out, namespace, device):
+    import os
+    import subprocess
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(path)
+    listener.settimeout(1.0)
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        try:
+            datagram = listener.recv(4096).decode(errors="replace")
+        except socket.timeout:
+            continue
+        line = datagram.strip().replace("\n", " ")
+        if "READY=1" in datagram:
+            shown = subprocess.run(["ip", "-n", namespace, "-4", "addr", "show", "dev", device],
+                                   capture_output=True, text=True).stdout
+            line += " addressed=" + ("yes" if " inet " in shown else "no")
+        with open(out, "a") as record:
+            record.write(line + "\n")
+    os.unlink(path)
+
+
 def main(argv):
     command = argv[1] if len(argv) > 1 else ""
     if command == "serve":
@@ -202,6 +227,8 @@ def main(argv):
         return max(audit(path) for path in argv[2:])
     elif command == "backends":
         backends(argv[2])
+    elif command == "notify":
+        notify(argv[2], argv[3], argv[4], argv[5])
     else:
         print(__doc__, file=sys.stderr)
         return 64

@@ -303,7 +303,12 @@ gateway_ready() {
 }
 
 start_gateway() {
-    ip netns exec "$NS_G" "$FZCTL" gateway --portal "$PORTAL_WS" --token "$GW_TOKEN" \
+    # A stand-in for systemd's NOTIFY_SOCKET: it records what the gateway tells its service manager.
+    "$PYTHON" "$PROBE" notify "$WORK/notify.sock" "$WORK/notify.out" "$NS_G" "$TUN_G" &
+    PIDS+=("$!")
+    wait_for 5 test -S "$WORK/notify.sock" || fatal "the NOTIFY_SOCKET listener did not start"
+    ip netns exec "$NS_G" env NOTIFY_SOCKET="$WORK/notify.sock" "$FZCTL" gateway --portal "$PORTAL_WS" \
+        --token "$GW_TOKEN" \
         --endpoint "$GW_UNDERLAY:$WG_PORT" --listen-port "$WG_PORT" --interface "$TUN_G" --io "$IO" \
         --crypto "$CRYPTO" --log-format json > "$GATEWAY_LOG" 2>&1 &
     GATEWAY_PID=$!
@@ -624,9 +629,23 @@ scenario_gateway_stops() {
     note "nftables while the gateway ran: $(tr -s ' \n' ' ' <<<"$NFT_RUNNING" | cut -c1-160)"
     [ "$GATEWAY_STOP" -eq 0 ] || die "the gateway exited with $GATEWAY_STOP on SIGTERM (124: still running after 5 s)"
     ! ip -n "$NS_G" link show "$TUN_G" >/dev/null 2>&1 || die "$TUN_G still exists after the gateway stopped"
+    grep -q "^STOPPING=1 STATUS=gateway $TUN_G stopping" "$WORK/notify.out" \
+        || die "the gateway did not send STOPPING=1 to NOTIFY_SOCKET: $(tr '\n' '|' < "$WORK/notify.out")"
     local rules; rules=$(in_ns "$NS_G" nft list ruleset)
     [ -z "$rules" ] || die "nftables rules left behind: $(tr '\n' ' ' <<<"$rules" | cut -c1-300)"
     note "client and gateway exited 0; TUN devices and the gateway's nftables rules are gone"
+}
+
+# A Gateway under systemd (Type=notify) is ready once the portal's init has put its tunnel address on the TUN.
+scenario_service_ready() {
+    wait_for 5 grep -q "^READY=1" "$WORK/notify.out" \
+        || die "the gateway sent no READY=1 to NOTIFY_SOCKET: $(tr '\n' '|' < "$WORK/notify.out" 2>/dev/null)"
+    local ready expected="READY=1 STATUS=gateway $TUN_G up, tunnel addresses assigned by the portal"
+    ready=$(grep -m1 "^READY=1" "$WORK/notify.out")
+    [[ "$ready" == "$expected MAINPID=$GATEWAY_PID"* ]] || die "unexpected READY=1 datagram: $ready"
+    [[ "$ready" == *" addressed=yes" ]] || die "READY=1 came before $TUN_G had its tunnel address: $ready"
+    [ "$(grep -c "^READY=1" "$WORK/notify.out")" -eq 1 ] || die "READY=1 sent more than once"
+    note "the gateway's READY=1 came with its tunnel address on $TUN_G: $ready"
 }
 
 # --- run -----------------------------------------------------------------------------------------------------
@@ -641,6 +660,8 @@ start_client alice "$ALICE_TOKEN" "$TUN_ALICE" "$ALICE_LOG" true
 echo "nodes up: gateway $("$PYTHON" "$PROBE" backends "$GATEWAY_LOG");" \
     "client $("$PYTHON" "$PROBE" backends "$ALICE_LOG")"
 
+run_scenario n "the Gateway tells systemd READY=1 (NOTIFY_SOCKET) once the portal gave it its tunnel address" \
+    scenario_service_ready
 run_scenario a "a Client reaches two Resources behind one Gateway, flows created on the first packet" \
     scenario_first_packet
 run_scenario b1 "reject-access on web, flag on: 'Packet filtered', re-authorized, db never stops" \

@@ -46,7 +46,7 @@ enum BadInputFiles {
         var stdin: String? = nil
         var testDescription: String {
             let shown = arguments.map { $0.count > 40 ? String($0.prefix(40)) + "…" : $0 }
-            let env = environment.map { "\($0.key.prefix(12))=\($0.value)" }.sorted().joined(separator: " ")
+            let env = environment.map { "\($0.key.prefix(12))=\($0.value.prefix(40))" }.sorted().joined(separator: " ")
             return (env.isEmpty ? "" : env + " ") + "fzctl " + shown.joined(separator: " ").debugDescription
         }
     }
@@ -59,6 +59,9 @@ enum BadInputFiles {
                          "--metrics-listen", "[::1]"], status: 1, names: "--metrics-listen '[::1]'"),
         Case(arguments: ["client", "--portal", "ws://127.0.0.1:9", "--token", "t",
                          "--metrics-listen", "127.0.0.1:99999"], status: 1, names: "'127.0.0.1:99999'"),
+        Case(arguments: ["gateway", "--portal", "ws://127.0.0.1:9", "--token", "t", "--endpoint", "127.0.0.1:51820"],
+             status: 1, names: "NOTIFY_SOCKET='notify' is neither an absolute socket path nor an @abstract name",
+             environment: ["NOTIFY_SOCKET": "notify"]),
         Case(arguments: [], status: 64, names: "fzctl needs a command"),
         Case(arguments: ["nosuch"], status: 64, names: "'nosuch'"),
         Case(arguments: ["bench"], status: 64, names: "fzctl bench needs a command: crypto, io, tunnel"),
@@ -174,6 +177,11 @@ enum BadInputFiles {
             Case(arguments: ["up", files.valid], status: 1, names: flagVariable, environment: [flagVariable: "1"]),
             Case(arguments: ["up", files.valid], status: 1, names: "FZ_TEST_REKEY_AFTER_SECONDS: '0'",
                  environment: ["FZ_TEST_REKEY_AFTER_SECONDS": "0"]),
+            Case(arguments: ["up", files.valid], status: 1, names: "NOTIFY_SOCKET='run/notify' is neither",
+                 environment: ["NOTIFY_SOCKET": "run/notify"]),
+            Case(arguments: ["up", files.valid], status: 1,
+                 names: "NOTIFY_SOCKET is 201 bytes; a socket address holds at most 107",
+                 environment: ["NOTIFY_SOCKET": "/" + String(repeating: "n", count: 200)]),
         ]
     }
 

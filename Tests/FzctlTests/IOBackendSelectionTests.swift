@@ -21,10 +21,9 @@ struct IOBackendSelectionTests {
         #expect(uringLine?.contains("seccomp") == true, "the reason names the filter: \(listing.stdout)")
         #expect(listing.stdout.contains("auto picks: epoll"), "\(listing.stdout)")
 
-        let directory = NSTemporaryDirectory() + "fz-io-select-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let config = try await UpUAPITests.config(in: directory, name: "fzsel\(getpid() % 10_000)")
+        let scratch = try await UpUAPITests.Scratch(interfacePrefix: "fzsel")
+        defer { withExtendedLifetime(scratch) {} }
+        let config = scratch.config
         let refused = try await FzctlRunner.run(Self.withoutIOUring, [
             FzctlRunner.binary.path, "up", config, "--io", "io-uring", "--crypto", "sodium"])
         #expect(refused.status == 3, "\(refused.stderr)")
@@ -37,10 +36,9 @@ struct IOBackendSelectionTests {
     @Test("Without io_uring, fzctl up --io auto logs why and runs the interface on epoll")
     func autoFallsBackToEpoll() async throws {
         let namespace = try UpUAPITests.Namespace("fzsel\(getpid() % 100_000)")
-        let directory = NSTemporaryDirectory() + "fz-io-auto-\(getpid())"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let config = try await UpUAPITests.config(in: directory, name: "fzauto\(getpid() % 10_000)")
+        let scratch = try await UpUAPITests.Scratch(interfacePrefix: "fzauto")
+        defer { withExtendedLifetime(scratch) {} }
+        let config = scratch.config
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         process.arguments = ["netns", "exec", namespace.name, Self.withoutIOUring.path, FzctlRunner.binary.path,
