@@ -134,7 +134,10 @@ let package = Package(
         .target(name: "Locks"),
         // rtnetlink requests in batches: 10,000 peers' routes in one round trip per few hundred, not one `ip` each.
         .target(name: "CFZNetlink", path: "Sources/HostSetup/CFZNetlink"),
-        .target(name: "HostSetup", dependencies: ["DataPlane", "CFZNetlink"], path: "Sources/HostSetup/HostSetup"),
+        .target(
+            name: "HostSetup", dependencies: ["DataPlane", "CFZNetlink", "WireGuardConfig"],
+            path: "Sources/HostSetup/HostSetup"
+        ),
         .target(name: "ControlProtocol", dependencies: ["DataPlane", "WireGuardConfig"]),
         .target(name: "Portal", dependencies: ["ControlProtocol", "DataPlane", "WireGuardConfig"]),
         .target(

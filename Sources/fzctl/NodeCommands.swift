@@ -231,7 +231,7 @@ enum NodeLauncher {
         let notifier = prepared.options.notifier
         let status = "\(role.name) \(prepared.interface) up, tunnel addresses assigned by the portal"
         let daemon = NodeDaemon(role: role, node: node, io: io, listenPort: listenPort, interface: interface,
-                                join: join, logger: logger, ready: { notifier.tell(ready: status, logger: logger) })
+                                join: join, logger: logger) { notifier.tell(.ready(status: status), logger: logger) }
         defer { daemon.cleanUp() }
         logger.info("\(role.name) up", metadata: [
             "interface": "\(prepared.interface)",
@@ -249,7 +249,7 @@ enum NodeLauncher {
         } catch {
             throw FZCtlError.invalidInput("\(role.name) stopped: \(error)")
         }
-        prepared.options.notifier.tell(stopping: "\(role.name) \(prepared.interface) stopping", logger: logger)
+        notifier.tell(.stopping(status: "\(role.name) \(prepared.interface) stopping"), logger: logger)
         if let refusal { throw FZCtlError.invalidInput(refusal) }
         logger.info("\(role.name) down", metadata: ["interface": "\(prepared.interface)"])
     }

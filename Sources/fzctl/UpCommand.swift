@@ -317,13 +317,13 @@ struct UpCommand: ParsableCommand {
             "offloads": "\(ios[0].offloads)", "uapi": "\(server.path)", "threads": .stringConvertible(workers),
             "steering": "\(steering)",
         ])
-        options.notifier.tell(ready: "interface \(name) up", logger: logger)
+        options.notifier.tell(.ready(status: "interface \(name) up"), logger: logger)
         do {
             try mainLoop.run()
         } catch {
             throw FZCtlError.invalidInput("event loop failed: \(error)")
         }
-        options.notifier.tell(stopping: "interface \(name) stopping", logger: logger)
+        options.notifier.tell(.stopping(status: "interface \(name) stopping"), logger: logger)
         // Every worker stops with the first; their tunnels are read only once their threads have ended.
         for thread in threads {
             if let failure = thread.stopAndJoin() {
@@ -395,19 +395,10 @@ extension ServiceNotifier {
         }
     }
 
-    /// Sends READY=1; a manager that cannot be reached is worth a warning, not a stop.
-    func tell(ready status: String, logger: Logger) {
+    /// Tells the service manager `state`; a manager that cannot be reached is worth a warning, not a stop.
+    func tell(_ state: ServiceState, logger: Logger) {
         do {
-            try ready(status: status)
-        } catch {
-            logger.warning("service manager not notified", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Sends STOPPING=1, as ``tell(ready:logger:)`` sends READY=1.
-    func tell(stopping status: String, logger: Logger) {
-        do {
-            try stopping(status: status)
+            try notify(state)
         } catch {
             logger.warning("service manager not notified", metadata: ["error": "\(error)"])
         }

@@ -19,8 +19,10 @@ elapsed time, so the caller can judge "answered at once".
 """
 import errno
 import json
+import os
 import selectors
 import socket
+import subprocess
 import sys
 import time
 from datetime import datetime
@@ -189,8 +191,6 @@ def backends(path):
 
 
 def notify(path, out, namespace, device):
-    import os
-    import subprocess
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind(path)
     listener.settimeout(1.0)

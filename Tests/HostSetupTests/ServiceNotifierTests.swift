@@ -51,9 +51,9 @@ struct ServiceNotifierTests {
         let listener = try Listener(abstract: abstract)
         let notifier = try ServiceNotifier(environment: [ServiceNotifier.variable: listener.address])
         #expect(notifier.isEnabled)
-        try notifier.ready(status: "interface wg0 up")
+        try notifier.notify(.ready(status: "interface wg0 up"))
         #expect(listener.receive() == "READY=1\nSTATUS=interface wg0 up\nMAINPID=\(getpid())\n")
-        try notifier.stopping(status: "interface wg0 stopping")
+        try notifier.notify(.stopping(status: "interface wg0 stopping"))
         #expect(listener.receive() == "STOPPING=1\nSTATUS=interface wg0 stopping\n")
     }
 
@@ -62,14 +62,14 @@ struct ServiceNotifierTests {
         for environment in [[:], [ServiceNotifier.variable: ""]] {
             let notifier = try ServiceNotifier(environment: environment)
             #expect(!notifier.isEnabled)
-            try notifier.ready(status: "up")
+            try notifier.notify(.ready(status: "up"))
         }
     }
 
     @Test("A value that names no socket is refused, naming the variable and what is wrong", arguments: [
         ("notify", "NOTIFY_SOCKET='notify' is neither an absolute socket path nor an @abstract name"),
         ("@", "NOTIFY_SOCKET='@' is neither"),
-        ("run\n/x", "NOTIFY_SOCKET='run\\u{a}/x' is neither"),
+        ("run\n/x", "NOTIFY_SOCKET='run\\n/x' is neither"),
         ("/" + String(repeating: "p", count: 107), "NOTIFY_SOCKET is 108 bytes; a socket address holds at most 107"),
     ])
     func invalidAddressesAreRefused(value: String, message: String) {
@@ -86,7 +86,7 @@ struct ServiceNotifierTests {
         let path = NSTemporaryDirectory() + "fz-notify-absent-\(getpid()).sock"
         let notifier = try ServiceNotifier(environment: [ServiceNotifier.variable: path])
         #expect {
-            try notifier.ready(status: "up")
+            try notifier.notify(.ready(status: "up"))
         } throws: { error in
             guard case .sendFailed(let text) = error as? ServiceNotifierError else { return false }
             return text.contains("No such file or directory")

@@ -105,6 +105,7 @@ if [ "$A_KIND" = fzctl ]; then
     [ -n "$THREADS" ] && THREAD_ARGS=(--threads "$THREADS")
     ip netns exec "$NSA" "$FZCTL" up "$WORK/a.conf" --interface "$IFA" --crypto "$CRYPTO" --io "$IO" \
         --offloads "$OFFLOADS" --metrics-listen 127.0.0.1:9586 "${THREAD_ARGS[@]}" > "$WORK/a.log" 2>&1 &
+    FZCTL_PID=$!
     PIDS+=($!)
 else
     ip netns exec "$NSA" env WG_PROCESS_FOREGROUND=1 wireguard-go "$IFA" > "$WORK/a.log" 2>&1 &
@@ -121,7 +122,7 @@ if [ "$A_KIND" = fzctl ]; then
     # be spent in milliseconds.
     for _ in $(seq 600); do
         grep -q "interface up" "$WORK/a.log" && break
-        kill -0 "${PIDS[1]}" 2>/dev/null || fail "fzctl up exited before the interface came up"
+        kill -0 "$FZCTL_PID" 2>/dev/null || fail "fzctl up exited before the interface came up"
         sleep 0.1
     done
     grep -q "interface up" "$WORK/a.log" || fail "fzctl up did not log \"interface up\" within 60 s"

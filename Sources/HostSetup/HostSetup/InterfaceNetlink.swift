@@ -18,11 +18,11 @@ public final class InterfaceNetlink {
     public init(interface name: String) throws(HostSetupError) {
         let index = if_nametoindex(name)
         guard index != 0 else {
-            throw .netlink("cannot configure \(name): no such interface (\(Self.message(errno)))")
+            throw .netlink("cannot configure \(name): no such interface (\(errnoText(errno)))")
         }
         let socket = cfz_netlink_open()
         guard socket >= 0 else {
-            throw .netlink("cannot open an rtnetlink socket to configure \(name): \(Self.message(-socket))")
+            throw .netlink("cannot open an rtnetlink socket to configure \(name): \(errnoText(-socket))")
         }
         self.name = name
         self.index = Int32(index)
@@ -39,7 +39,7 @@ public final class InterfaceNetlink {
         guard result == 0 else {
             let what = mtu.map { "set the MTU of \(name) to \($0) and bring it \(up ? "up" : "down")" }
                 ?? "bring \(name) \(up ? "up" : "down")"
-            throw .netlink("cannot \(what): \(Self.message(-result))")
+            throw .netlink("cannot \(what): \(errnoText(-result))")
         }
     }
 
@@ -48,7 +48,7 @@ public final class InterfaceNetlink {
         var prefix = Self.prefix(address, prefixLength)
         let result = cfz_netlink_address(socket, Int32(CFZ_NETLINK_REPLACE), &prefix, index, noDAD ? 1 : 0)
         guard result == 0 else {
-            throw .netlink("cannot add address \(address)/\(prefixLength) to \(name): \(Self.message(-result))")
+            throw .netlink("cannot add address \(address)/\(prefixLength) to \(name): \(errnoText(-result))")
         }
     }
 
@@ -57,7 +57,7 @@ public final class InterfaceNetlink {
         var prefix = Self.prefix(address, prefixLength)
         let result = cfz_netlink_address(socket, Int32(CFZ_NETLINK_DELETE), &prefix, index, 0)
         guard result == 0 else {
-            throw .netlink("cannot remove address \(address)/\(prefixLength) from \(name): \(Self.message(-result))")
+            throw .netlink("cannot remove address \(address)/\(prefixLength) from \(name): \(errnoText(-result))")
         }
     }
 
@@ -83,7 +83,7 @@ public final class InterfaceNetlink {
         let result = cfz_netlink_routes(socket, operation, prefixes, prefixes.count, index, &errors)
         var refused: [(IPNetwork, String)] = []
         for (network, error) in zip(networks, errors) where error != 0 {
-            refused.append((network, Self.message(result != 0 && error == -ETIMEDOUT ? -result : -error)))
+            refused.append((network, errnoText(result != 0 && error == -ETIMEDOUT ? -result : -error)))
         }
         return refused
     }
@@ -103,9 +103,5 @@ public final class InterfaceNetlink {
             }
         }
         return prefix
-    }
-
-    static func message(_ code: Int32) -> String {
-        "\(String(cString: strerror(code))) (errno \(code))"
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import WireGuardConfig
 
 /// Tells a service manager that the interface is ready, or stopping (systemd's `Type=notify`).
 ///
@@ -32,7 +33,8 @@ public struct ServiceNotifier: Sendable {
         var bytes = Array(value.utf8)
         guard bytes[0] == UInt8(ascii: "/") || bytes[0] == UInt8(ascii: "@"), bytes.count > 1 else {
             throw .invalidAddress(
-                "\(Self.variable)='\(Self.shown(value))' is neither an absolute socket path nor an @abstract name")
+                "\(Self.variable)='\(DisplayText.echo(value))' is neither an absolute socket path nor an @abstract "
+                    + "name")
         }
         // A path needs its terminating NUL inside sun_path; an abstract name does not.
         let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
@@ -50,22 +52,17 @@ public struct ServiceNotifier: Sendable {
     /// Whether a service manager asked for notifications.
     public var isEnabled: Bool { address != nil }
 
-    /// Sends `READY=1` with a status line the service manager shows (`systemctl status`).
-    public func ready(status: String) throws(ServiceNotifierError) {
-        try send("READY=1\nSTATUS=\(status)\nMAINPID=\(getpid())\n")
-    }
-
-    /// Sends `STOPPING=1`, so the manager knows the stop was asked for and is under way.
-    public func stopping(status: String) throws(ServiceNotifierError) {
-        try send("STOPPING=1\nSTATUS=\(status)\n")
-    }
-
-    /// Sends one notification datagram; does nothing when no service manager is listening.
-    public func send(_ message: String) throws(ServiceNotifierError) {
+    /// Tells the service manager `state`, with its status line (`systemctl status` shows it); does nothing when
+    /// no service manager is listening.
+    public func notify(_ state: ServiceState) throws(ServiceNotifierError) {
         guard let address else { return }
+        let message = switch state {
+        case .ready(let status): "READY=1\nSTATUS=\(status)\nMAINPID=\(getpid())\n"
+        case .stopping(let status): "STOPPING=1\nSTATUS=\(status)\n"
+        }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
-            throw .sendFailed("cannot open a socket to notify the service manager: \(Self.message(errno))")
+            throw .sendFailed("cannot open a socket to notify the service manager: \(errnoText(errno))")
         }
         defer { close(fd) }
         var destination = sockaddr_un()
@@ -84,21 +81,18 @@ public struct ServiceNotifier: Sendable {
             }
         }
         guard sent >= 0 else {
-            throw .sendFailed("cannot notify the service manager at \(Self.variable): \(Self.message(errno))")
+            throw .sendFailed("cannot notify the service manager at \(Self.variable): \(errnoText(errno))")
         }
     }
 
-    /// `value` fit for one log line: control and non-ASCII characters escaped, at most 64 of them.
-    static func shown(_ value: String) -> String {
-        let escaped = value.unicodeScalars.prefix(64).map { scalar in
-            (0x20..<0x7F).contains(scalar.value) ? String(scalar) : "\\u{\(String(scalar.value, radix: 16))}"
-        }
-        return escaped.joined() + (value.unicodeScalars.count > 64 ? "..." : "")
-    }
+}
 
-    static func message(_ code: Int32) -> String {
-        "\(String(cString: strerror(code))) (errno \(code))"
-    }
+/// What a service manager is told.
+public enum ServiceState: Sendable {
+    /// `READY=1`: the tunnel can carry traffic.
+    case ready(status: String)
+    /// `STOPPING=1`: a stop was asked for and is under way.
+    case stopping(status: String)
 }
 
 /// Why a service-manager notification could not be set up or sent.
