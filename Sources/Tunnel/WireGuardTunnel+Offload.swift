@@ -227,11 +227,12 @@ extension WireGuardTunnel {
     }
 
     /// With TUN offloads: appends a decrypted packet to an open coalescing group it continues, or starts a new
-    /// group (a lone packet with an empty virtio-net header when it cannot take more).
-    func coalesceToTun(_ packet: UnsafeRawBufferPointer, _ io: IO) throws {
+    /// group (a lone packet with an empty virtio-net header when it cannot take more). UDP datagrams are grouped
+    /// only with `udp`: where the TUN device takes UDP super-packets.
+    func coalesceToTun(_ packet: UnsafeRawBufferPointer, _ io: IO, udp: Bool) throws {
         for slot in 0..<openGroupCount {
             let buffer = toTun.buffer(at: openGroups[slot]!.index)
-            if TCPCoalescing.append(packet, to: &openGroups[slot]!.group, in: buffer) {
+            if PacketCoalescing.append(packet, to: &openGroups[slot]!.group, in: buffer) {
                 return
             }
         }
@@ -240,7 +241,7 @@ extension WireGuardTunnel {
             counters.dropped &+= 1
             return
         }
-        let started = TCPCoalescing.start(packet, into: toTun.buffer(at: index))
+        let started = PacketCoalescing.start(packet, into: toTun.buffer(at: index), udp: udp)
         var descriptor = toTun[index]
         descriptor.offset = 0
         descriptor.length = started.length
@@ -266,7 +267,7 @@ extension WireGuardTunnel {
     }
 
     func finishGroup(_ entry: OpenGroup) {
-        let length = TCPCoalescing.finish(entry.group, in: toTun.buffer(at: entry.index))
+        let length = PacketCoalescing.finish(entry.group, in: toTun.buffer(at: entry.index))
         var descriptor = toTun[entry.index]
         descriptor.length = length
         toTun[entry.index] = descriptor

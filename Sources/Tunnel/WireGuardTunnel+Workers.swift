@@ -23,6 +23,7 @@ extension WireGuardTunnel {
     func drainHandoffs(_ io: IO, _ time: WireGuardTime) throws {
         guard let exchange else { return }
         let coalescing = io.offloads.contains(.tunOffload)
+        let coalescingUDP = io.offloads.contains(.tunUDPSegments)
         try exchange.inboxes[worker].drain { record, bytes in
             counters.handoffsReceived &+= 1
             switch record.kind {
@@ -34,7 +35,7 @@ extension WireGuardTunnel {
                 switch node.handleDatagram(bytes, from: source, to: record.local, now: time) {
                 case .packet(let range, _):
                     let packet = UnsafeRawBufferPointer(rebasing: bytes[range])
-                    if coalescing { try coalesceToTun(packet, io) } else { try copyToTun(packet, io) }
+                    if coalescing { try coalesceToTun(packet, io, udp: coalescingUDP) } else { try copyToTun(packet, io) }
                 case .keepalive, .handshakeProcessed:
                     break
                 case .dropped, .handOff:

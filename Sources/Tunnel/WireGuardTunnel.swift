@@ -135,6 +135,7 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
             counters.datagramBatchesReceived &+= 1
             counters.datagramBytesReceived &+= received.byteCount
             let coalescing = io.offloads.contains(.tunOffload)
+            let coalescingUDP = io.offloads.contains(.tunUDPSegments)
             for index in 0..<received.count {
                 let descriptor = received[index]
                 guard let source = descriptor.source else {
@@ -143,7 +144,9 @@ public final class WireGuardTunnel<Node: TunnelNode, IO: PacketIO>: PacketIOHand
                     continue
                 }
                 if coalescing {
-                    try decryptSegments(at: index, source: source, io, time) { try coalesceToTun($0, io) }
+                    try decryptSegments(at: index, source: source, io, time) {
+                        try coalesceToTun($0, io, udp: coalescingUDP)
+                    }
                     continue
                 }
                 if descriptor.segmentSize > 0 && descriptor.length > descriptor.segmentSize {

@@ -5,15 +5,21 @@ import Testing
 struct OffloadCoalescingTests {
     typealias P = OffloadTestPackets
 
-    /// A coalescing buffer and the group in it, driven packet by packet like the tunnel does.
+    /// A coalescing buffer and the group in it, driven packet by packet through ``PacketCoalescing`` like the
+    /// tunnel does; `udp` says whether the TUN device takes UDP super-packets.
     final class Coalescer {
         var buffer = [UInt8](repeating: 0xEE, count: 65535 + VirtioNetHeader.size)
         var group: CoalesceGroup?
         var startLength = 0
+        let udp: Bool
+
+        init(udp: Bool = false) {
+            self.udp = udp
+        }
 
         func start(_ packet: [UInt8]) -> CoalesceGroup? {
             let result = packet.withUnsafeBytes { packet in
-                buffer.withUnsafeMutableBytes { TCPCoalescing.start(packet, into: $0) }
+                buffer.withUnsafeMutableBytes { PacketCoalescing.start(packet, into: $0, udp: udp) }
             }
             #expect(result.length == packet.count + VirtioNetHeader.size)
             #expect(Array(buffer[10..<result.length]) == packet)
@@ -28,7 +34,7 @@ struct OffloadCoalescingTests {
             let before = current
             let bytesBefore = buffer
             let appended = packet.withUnsafeBytes { packet in
-                buffer.withUnsafeMutableBytes { TCPCoalescing.append(packet, to: &current, in: $0) }
+                buffer.withUnsafeMutableBytes { PacketCoalescing.append(packet, to: &current, in: $0) }
             }
             if !appended {
                 #expect(current == before && buffer == bytesBefore, "a refused append changed something")
@@ -40,7 +46,7 @@ struct OffloadCoalescingTests {
         /// Finishes and returns the virtio header plus IP packet.
         func finish() -> [UInt8] {
             guard let group else { return Array(buffer[0..<startLength]) }
-            let length = buffer.withUnsafeMutableBytes { TCPCoalescing.finish(group, in: $0) }
+            let length = buffer.withUnsafeMutableBytes { PacketCoalescing.finish(group, in: $0) }
             return Array(buffer[0..<length])
         }
     }
@@ -58,26 +64,30 @@ struct OffloadCoalescingTests {
         }
     }
 
-    /// Checks a finished super-packet: the virtio header, the kernel's view of its checksum, and that splitting
-    /// it gives back `segments` byte for byte.
-    func checkSuperPacket(_ bytes: [UInt8], equals segments: [[UInt8]],
-                          sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// Checks a finished TCP or UDP super-packet: the virtio header, the kernel's view of its checksum, and that
+    /// splitting it gives back `packets` byte for byte.
+    static func checkSuperPacket(_ bytes: [UInt8], equals packets: [[UInt8]],
+                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
         let header = bytes.withUnsafeBytes { VirtioNetHeader(loadingFrom: $0.baseAddress!) }
         let ip = Array(bytes[10...])
         let version = Int(ip[0] >> 4)
         let ipHeader = version == 4 ? 20 : 40
+        let udp = (version == 4 ? ip[9] : ip[6]) == 17
+        let checksumField = udp ? 6 : 16
         #expect(header.flags == VirtioNetHeader.needsChecksum, sourceLocation: sourceLocation)
-        #expect(header.gsoType == (version == 4 ? VirtioNetHeader.gsoTCPv4 : VirtioNetHeader.gsoTCPv6),
+        let gsoType = udp ? VirtioNetHeader.gsoUDPL4 : version == 4 ? VirtioNetHeader.gsoTCPv4 : VirtioNetHeader.gsoTCPv6
+        #expect(header.gsoType == gsoType, sourceLocation: sourceLocation)
+        #expect(Int(header.gsoSize) == packets[0].count - Int(header.headerLength), sourceLocation: sourceLocation)
+        #expect(header.checksumStart == UInt16(ipHeader) && header.checksumOffset == UInt16(checksumField),
                 sourceLocation: sourceLocation)
-        #expect(Int(header.gsoSize) == segments[0].count - Int(header.headerLength), sourceLocation: sourceLocation)
-        #expect(header.checksumStart == UInt16(ipHeader) && header.checksumOffset == 16, sourceLocation: sourceLocation)
-        // The kernel completes the checksum by summing from checksumStart with the partial sum in the field.
+        // The kernel completes the checksum by summing from checksumStart with the partial sum in the field (for
+        // UDP the length field covers the whole run).
         var completed = ip
         let sum = P.fold(P.wordSum(Array(ip[ipHeader...])))
-        completed[ipHeader + 16] = UInt8(~sum >> 8)
-        completed[ipHeader + 17] = UInt8(~sum & 0xFF)
+        completed[ipHeader + checksumField] = UInt8(~sum >> 8)
+        completed[ipHeader + checksumField + 1] = UInt8(~sum & 0xFF)
         P.check(completed, sourceLocation: sourceLocation)
-        #expect(try P.split(bytes) == segments, "split gives back the segments", sourceLocation: sourceLocation)
+        #expect(try P.split(bytes) == packets, "split gives back the packets", sourceLocation: sourceLocation)
     }
 
     @Test(arguments: [4, 6])
@@ -91,7 +101,7 @@ struct OffloadCoalescingTests {
         for segment in segments.dropFirst() { #expect(coalescer.append(segment)) }
         #expect(coalescer.group?.count == 10)
         #expect(coalescer.group?.nextSequence == fields.sequence &+ 10_000)
-        try checkSuperPacket(coalescer.finish(), equals: segments)
+        try Self.checkSuperPacket(coalescer.finish(), equals: segments)
     }
 
     @Test func aSequenceGapOrRepeatIsNotAppended() {
@@ -137,7 +147,7 @@ struct OffloadCoalescingTests {
         let finished = coalescer.finish()
         let tcpFlags = finished[10 + 20 + 13]
         #expect(tcpFlags == 0x18, "the super-packet carries PSH")
-        try checkSuperPacket(finished, equals: Array(segments[0..<3]))
+        try Self.checkSuperPacket(finished, equals: Array(segments[0..<3]))
         #expect(Coalescer().start(segments[2]) == nil, "a PSH segment starts no group")
     }
 
@@ -153,7 +163,7 @@ struct OffloadCoalescingTests {
         _ = coalescer.start(segments[0])
         #expect(coalescer.append(segments[1]) && coalescer.append(segments[2]))
         #expect(!coalescer.append(after), "nothing after a short segment")
-        try checkSuperPacket(coalescer.finish(), equals: segments)
+        try Self.checkSuperPacket(coalescer.finish(), equals: segments)
         // A longer segment than the first never joins.
         var longer = P.TCP()
         longer.sequence &+= 1000
@@ -219,7 +229,7 @@ struct OffloadCoalescingTests {
         while appended < segments.count, coalescer.append(segments[appended]) { appended += 1 }
         #expect(appended == (65535 - 40) / 1400)
         #expect(coalescer.group.map { $0.length <= 65535 } == true)
-        try checkSuperPacket(coalescer.finish(), equals: Array(segments[0..<appended]))
+        try Self.checkSuperPacket(coalescer.finish(), equals: Array(segments[0..<appended]))
     }
 
     @Test func aSingleSegmentGroupIsWrittenUnchanged() {
@@ -241,7 +251,7 @@ struct OffloadCoalescingTests {
         _ = coalescer.start(segments[0])
         for segment in segments.dropFirst() { #expect(coalescer.append(segment)) }
         let rebuilt = coalescer.finish()
-        try checkSuperPacket(rebuilt, equals: segments)
+        try Self.checkSuperPacket(rebuilt, equals: segments)
         #expect(rebuilt == original, "the same header, IP packet and partial checksum as the kernel's")
     }
 }

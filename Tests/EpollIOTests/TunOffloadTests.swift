@@ -128,6 +128,79 @@ struct TunOffloadTests {
         #expect(joined == payload)
     }
 
+    /// `packet` (IPv4/UDP from ``TunDeviceTests/udpPacket(from:to:payload:)``) with its UDP checksum filled in.
+    static func withUDPChecksum(_ packet: [UInt8]) -> [UInt8] {
+        var packet = packet
+        var sum: UInt32 = 17 + UInt32(packet.count - 20)
+        var offset = 12
+        while offset + 1 < packet.count {
+            sum += UInt32(packet[offset]) << 8 | UInt32(packet[offset + 1])
+            offset += 2
+        }
+        if offset < packet.count { sum += UInt32(packet[offset]) << 8 }
+        while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
+        var checksum = ~UInt16(sum)
+        if checksum == 0 { checksum = 0xFFFF }
+        packet[26] = UInt8(checksum >> 8)
+        packet[27] = UInt8(checksum & 0xFF)
+        return packet
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "SKIPPED — NOT RUN: TUN offload tests need root (CAP_NET_ADMIN)"))
+    func coalescedUDPSuperPacketReachesSocketsAsTheDatagramsWritten() throws {
+        let name = "fzoffc0"
+        defer { _ = try? TunDeviceTests.ip("link", "del", name) }
+        let tun = try Self.openTun(name, address: "10.213.13.1")
+        try #require(tun.offloadFlags.contains(.uso4), "the kernel refused USO4 (needs Linux 6.2): \(tun.offloadFlags)")
+        // One receiver reads datagram by datagram, the other asks for GRO and takes the run whole.
+        var sockets: [(fd: Int32, port: UInt16)] = []
+        defer { for socket in sockets { close(socket.fd) } }
+        for gro in [false, true] {
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            try #require(fd >= 0)
+            var on: Int32 = 1
+            if gro { try #require(setsockopt(fd, 17, 104, &on, 4) == 0, "UDP_GRO: errno \(errno)") }
+            try #require(Self.withSockaddr(Self.socketAddress("10.213.13.1", port: 0)) { bind(fd, $0, $1) } == 0)
+            var local = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            sockets.append((fd, UInt16(bigEndian: local.sin_port)))
+        }
+        for (fd, port) in sockets {
+            let payloads = (0..<8).map { index in (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 5 &+ index) } }
+                + [Array("the short last one".utf8)]
+            let datagrams = payloads.map { payload in
+                Self.withUDPChecksum(TunDeviceTests.udpPacket(
+                    from: Endpoint(address: .v4(IPv4Address(10, 213, 13, 2)), port: 7777),
+                    to: Endpoint(address: .v4(IPv4Address(10, 213, 13, 1)), port: port), payload: payload))
+            }
+            var destination = [UInt8](repeating: 0, count: 65545)
+            let superPacket = try destination.withUnsafeMutableBytes { buffer -> [UInt8] in
+                var group = try #require(datagrams[0].withUnsafeBytes { UDPCoalescing.start($0, into: buffer).group })
+                for datagram in datagrams.dropFirst() {
+                    let appended = datagram.withUnsafeBytes { UDPCoalescing.append($0, to: &group, in: buffer) }
+                    #expect(appended)
+                }
+                return Array(buffer[0..<UDPCoalescing.finish(group, in: buffer)])
+            }
+            #expect(superPacket[1] == VirtioNetHeader.gsoUDPL4)
+            #expect(try Self.write([superPacket], to: tun).sent == 1, "the kernel took the USO super-packet")
+            var got: [[UInt8]] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            for _ in 0..<2000 where got.reduce(0, { $0 + $1.count }) < payloads.reduce(0, { $0 + $1.count }) {
+                let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count > 0 { got.append(Array(chunk[0..<count])) } else { usleep(1000) }
+            }
+            if port == sockets[0].port {
+                #expect(got == payloads, "a socket without GRO reads the datagrams one by one")
+            } else {
+                #expect(got == [payloads.flatMap { $0 }], "a socket with GRO reads the run in one call")
+            }
+        }
+    }
+
     @Test(.enabled(if: geteuid() == 0, "SKIPPED — NOT RUN: TUN offload tests need root (CAP_NET_ADMIN)"))
     func kernelTCPSuperPacketsSplitIntoInOrderSegmentsAndACoalescedReplyIsAccepted() throws {
         let name = "fzofft0"

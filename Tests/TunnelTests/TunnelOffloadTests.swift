@@ -46,7 +46,35 @@ struct TunnelOffloadTests {
 
         let written = pair.b.io.tun!.sent.map(\.bytes)
         #expect(written.count < segments.count, "B coalesces the segments into super-packets")
-        var received: [[UInt8]] = []
+        #expect(try Self.split(written) == segments)
+    }
+
+    /// `count` UDP datagrams of one flow from `source` to `destination` with valid checksums, ids counting up.
+    static func udpRun(count: Int, payload: Int) -> [[UInt8]] {
+        (0..<count).map { index in
+            var packet = ipv4UDP(from: source, to: destination,
+                                 payload: (0..<payload).map { UInt8(truncatingIfNeeded: $0 &+ index) })
+            packet[4] = UInt8(index >> 8)
+            packet[5] = UInt8(index & 0xFF)
+            packet[20] = 0x9C
+            packet[21] = 0x41
+            packet[22] = 0x13
+            packet[23] = 0x8A
+            let ipChecksum = ~TCPSegments.fold(TCPSegments.sum(packet[0..<20]))
+            packet[10] = UInt8(ipChecksum >> 8)
+            packet[11] = UInt8(ipChecksum & 0xFF)
+            let pseudo = TCPSegments.sum(packet[12..<20]) + 17 + UInt32(packet.count - 20)
+            var udpChecksum = ~TCPSegments.fold(pseudo + TCPSegments.sum(packet[20...]))
+            if udpChecksum == 0 { udpChecksum = 0xFFFF }
+            packet[26] = UInt8(udpChecksum >> 8)
+            packet[27] = UInt8(udpChecksum & 0xFF)
+            return packet
+        }
+    }
+
+    /// Every IP packet in TUN writes with virtio-net headers, super-packets split as the kernel would.
+    static func split(_ written: [[UInt8]]) throws -> [[UInt8]] {
+        var packets: [[UInt8]] = []
         for packet in written {
             let plan = try packet.withUnsafeBytes { raw in try SegmentationPlan(parsing: raw) }
             for index in 0..<plan.segmentCount {
@@ -54,10 +82,30 @@ struct TunnelOffloadTests {
                 packet.withUnsafeBytes { raw in
                     out.withUnsafeMutableBytes { _ = plan.writeSegment(index, from: raw, to: $0.baseAddress!) }
                 }
-                received.append(out)
+                packets.append(out)
             }
         }
-        #expect(received == segments)
+        return packets
+    }
+
+    @Test("Where B's TUN device takes USO, a run of UDP datagrams arrives as super-packets; elsewhere one by one")
+    func udpRunArrivesCoalescedOnlyWhereTheTunTakesUSO() throws {
+        for uso in [true, false] {
+            let offloadsB: PacketOffloads = uso ? PacketOffloads.all.union(.tunUDPSegments) : .all
+            let pair = try Self.connectedPair(offloadsA: .all, offloadsB: offloadsB)
+            let datagrams = Self.udpRun(count: 30, payload: 1372)
+            for datagram in datagrams { pair.a.io.tun!.inject(Self.zeroHeader + datagram) }
+            pair.a.handle(.tunReadable, at: pair.now)
+            pair.exchange()
+            let written = pair.b.io.tun!.sent.map(\.bytes)
+            if uso {
+                #expect(written.count < datagrams.count, "B coalesces the datagrams")
+                #expect(written.contains { $0[1] == VirtioNetHeader.gsoUDPL4 })
+                #expect(try Self.split(written) == datagrams)
+            } else {
+                #expect(written == datagrams.map { Self.zeroHeader + $0 }, "each datagram on its own")
+            }
+        }
     }
 
     @Test("With offloads off, the same segments cross one by one, byte for byte, with no headers or trains")

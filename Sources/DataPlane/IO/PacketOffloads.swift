@@ -8,6 +8,9 @@
 /// - ``tunOffload``: the TUN device has `IFF_VNET_HDR` with checksum and segmentation offloads on: every packet
 ///   read from it starts with a ``VirtioNetHeader`` and may be a super-packet of up to 64 KiB, and every
 ///   packet written to it must start with one.
+/// - ``tunUDPSegments``: with ``tunOffload``, the kernel also took UDP segmentation offload (USO, Linux 6.2 and
+///   later), so UDP super-packets may be written to the TUN device. Not an operator switch of its own: it comes
+///   with `tun-offload` where the kernel has it.
 public struct PacketOffloads: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: UInt8
 
@@ -19,6 +22,8 @@ public struct PacketOffloads: OptionSet, Sendable, Hashable, CustomStringConvert
     public static let udpGRO = PacketOffloads(rawValue: 1 << 1)
     /// TUN virtio-net header with checksum, TSO and (where the kernel has it) USO offloads.
     public static let tunOffload = PacketOffloads(rawValue: 1 << 2)
+    /// The TUN device takes UDP super-packets too (USO); only ever in effect with ``tunOffload``.
+    public static let tunUDPSegments = PacketOffloads(rawValue: 1 << 3)
 
     /// Bytes per pool buffer a backend needs with ``udpGRO`` or ``tunOffload``: a 64 KiB datagram train or TUN
     /// super-packet plus its virtio-net header, the pool's 32-byte margins and room for a receive header.

@@ -14,13 +14,7 @@ public enum TCPCoalescing {
     public static func start(
         _ packet: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer
     ) -> (length: Int, group: CoalesceGroup?) {
-        let total = VirtioNetHeader.size + packet.count
-        precondition(destination.count >= total, "coalescing destination too small for the packet")
-        let base = destination.baseAddress.unsafelyUnwrapped
-        VirtioNetHeader().store(to: base)
-        if let source = packet.baseAddress {
-            (base + VirtioNetHeader.size).copyMemory(from: source, byteCount: packet.count)
-        }
+        let total = PacketCoalescing.copyAlone(packet, into: destination)
         guard let segment = TCPSegmentHeaders(packet), segment.flags & TCPFlags.psh == 0,
             let addressSum = checksumsValid(packet, segment)
         else { return (total, nil) }
@@ -37,7 +31,7 @@ public enum TCPCoalescing {
     public static func append(
         _ packet: UnsafeRawBufferPointer, to group: inout CoalesceGroup, in destination: UnsafeMutableRawBufferPointer
     ) -> Bool {
-        guard !group.isEnded, let segment = TCPSegmentHeaders(packet),
+        guard !group.isEnded, group.transportProtocol == 6, let segment = TCPSegmentHeaders(packet),
             segment.ipVersion == group.ipVersion,
             segment.ipHeaderLength + segment.tcpHeaderLength == group.headerLength,
             segment.payloadLength <= group.segmentSize,
@@ -65,34 +59,10 @@ public enum TCPCoalescing {
         return true
     }
 
-    /// Completes the super-packet: for count > 1, the virtio header (needsChecksum, tcpV4/tcpV6, gsoSize,
-    /// headerLength, checksumStart = IP header length, checksumOffset 16), the IP length fields and IPv4 header
-    /// checksum, and the TCP checksum field set to the pseudo-header partial sum the kernel expects with
-    /// needsChecksum; for count == 1 nothing changes. Returns the total bytes (virtio header + IP packet).
+    /// Completes the super-packet (see ``PacketCoalescing/finish(_:in:)``); returns the total bytes.
     @inlinable
     public static func finish(_ group: CoalesceGroup, in destination: UnsafeMutableRawBufferPointer) -> Int {
-        let total = VirtioNetHeader.size + group.length
-        guard group.count > 1 else { return total }
-        let base = destination.baseAddress.unsafelyUnwrapped
-        VirtioNetHeader(
-            flags: VirtioNetHeader.needsChecksum,
-            gsoType: group.ipVersion == 4 ? VirtioNetHeader.gsoTCPv4 : VirtioNetHeader.gsoTCPv6,
-            headerLength: UInt16(group.headerLength),
-            gsoSize: UInt16(group.segmentSize),
-            checksumStart: UInt16(group.ipHeaderLength),
-            checksumOffset: 16
-        ).store(to: base)
-        let ip = base + VirtioNetHeader.size
-        if group.ipVersion == 4 {
-            ip.storeBigEndian16(UInt16(group.length), at: 2)
-            OffloadChecksum.updateIPv4Header(ip, length: group.ipHeaderLength)
-        } else {
-            ip.storeBigEndian16(UInt16(group.length - 40), at: 4)
-        }
-        let partial = OffloadChecksum.pseudoHeader(
-            addressSum: group.addressSum, protocol: 6, length: group.length - group.ipHeaderLength)
-        ip.storeBigEndian16(UInt16(truncatingIfNeeded: partial), at: group.ipHeaderLength + 16)
-        return total
+        PacketCoalescing.finish(group, in: destination)
     }
 
     /// Whether the flow key of `packet` equals the super-packet's first headers: IPv4 version/IHL, TOS,
@@ -129,18 +99,7 @@ public enum TCPCoalescing {
     /// The packet's address sum when its IPv4 header checksum (for IPv4) and TCP checksum are valid, else nil.
     @inlinable
     static func checksumsValid(_ packet: UnsafeRawBufferPointer, _ segment: TCPSegmentHeaders) -> UInt32? {
-        let ip = packet.baseAddress.unsafelyUnwrapped
-        let addressSum: UInt32
-        if segment.ipVersion == 4 {
-            guard OffloadChecksum.fold(UInt64(OffloadChecksum.sum(ip, count: 20))) == 0xFFFF else { return nil }
-            addressSum = OffloadChecksum.sum(ip + 12, count: 8)
-        } else {
-            addressSum = OffloadChecksum.sum(ip + 8, count: 32)
-        }
-        let tcpLength = packet.count - segment.ipHeaderLength
-        let pseudo = OffloadChecksum.pseudoHeader(addressSum: addressSum, protocol: 6, length: tcpLength)
-        let sum = OffloadChecksum.sum(ip + segment.ipHeaderLength, count: tcpLength)
-        guard OffloadChecksum.fold(UInt64(pseudo) &+ UInt64(sum)) == 0xFFFF else { return nil }
-        return addressSum
+        PacketCoalescing.checksumsValid(
+            packet, ipVersion: segment.ipVersion, ipHeaderLength: segment.ipHeaderLength, transport: 6)
     }
 }

@@ -91,6 +91,7 @@ public final class EpollPacketIO: PacketIO {
         if datagrams.sendsTrains { result.insert(.udpGSO) }
         if datagrams.receivesTrains { result.insert(.udpGRO) }
         if tun?.hasVirtioHeader == true { result.insert(.tunOffload) }
+        if tun?.offloadFlags.contains(.uso4) == true { result.insert(.tunUDPSegments) }
         return result
     }
 

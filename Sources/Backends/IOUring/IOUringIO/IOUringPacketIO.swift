@@ -122,6 +122,7 @@ public final class IOUringPacketIO: PacketIO {
         if wanted.contains(.udpGSO) && cfz_udp_offload_support() & 1 != 0 { inEffect.insert(.udpGSO) }
         if datagrams.groEnabled { inEffect.insert(.udpGRO) }
         if tun?.offloadEnabled == true { inEffect.insert(.tunOffload) }
+        if tun?.offloadEnabled == true && tun?.usoEnabled == true { inEffect.insert(.tunUDPSegments) }
         offloads = inEffect
         batchSize = configuration.batchSize
         self.pool = pool
