@@ -129,6 +129,11 @@ struct TunnelBenchCommand: ParsableCommand {
             help: "on: find the highest UDP rate with under 1% loss (at most 7 probes); off: one probe at 0.5 Gbit/s.")
     var udpSearch: String = "on"
 
+    @Option(name: .customLong("udp-source"),
+            help: ArgumentHelp("What offers the UDP traffic: fzctl (paced UDP GSO trains from the bench itself, "
+                               + "able to offer more than a fast tunnel carries) or iperf3 (iperf3 -u -b)."))
+    var udpSource: String = "fzctl"
+
     @Option(help: "Output: table or json (one array on stdout, nothing else).")
     var format: String = "table"
 
@@ -147,6 +152,9 @@ struct TunnelBenchCommand: ParsableCommand {
         }
         guard udpSearch == "on" || udpSearch == "off" else {
             throw FZCtlError.invalidInput("--udp-search '\(DisplayText.echo(udpSearch))': use on or off")
+        }
+        guard let source = TunnelBenchmark.UDPSource(rawValue: udpSource) else {
+            throw FZCtlError.invalidInput("--udp-source '\(DisplayText.echo(udpSource))': use fzctl or iperf3")
         }
         let pairList = try TunnelBenchmark.parsePairs(pairs)
         let ioList = try tunnelIOBackends()
@@ -180,7 +188,7 @@ struct TunnelBenchCommand: ParsableCommand {
         }
         let search = UDPSearch(enabled: udpSearch == "on", probeSeconds: min(seconds, 2))
         let bench = TunnelBenchmark(fzctlPath: fzctlPath, variants: variants, seconds: seconds, tests: testList,
-                                    udpSearch: search)
+                                    udpSearch: search, udpSource: source)
         var results: [TunnelBenchmark.Result] = []
         for (pair, variant) in bench.plan(pairList) {
             context.logger.info("measuring tunnel pair", metadata: [
@@ -200,7 +208,7 @@ struct TunnelBenchCommand: ParsableCommand {
         if format == "json" {
             FileOutput.standardOutput(TunnelBenchmark.json(results) + "\n")
         } else {
-            FileOutput.standardOutput(TunnelBenchmark.table(results, udpSearch: search.enabled))
+            FileOutput.standardOutput(TunnelBenchmark.table(results, udpSearch: search.enabled, udpSource: source))
         }
         if let chart {
             do {

@@ -14,6 +14,7 @@ final class Topology {
     /// Each tunnel process's log, in the order of `tunnelProcesses`.
     private var tunnelLogs: [String] = []
     private var iperfServer: SpawnedProcess?
+    private var udpProbe: PacedUDPProbe?
 
     static let outerA = "10.203.0.1", outerB = "10.203.0.2"
     static let innerA = "10.204.0.1", innerB = "10.204.0.2"
@@ -185,14 +186,7 @@ final class Topology {
         }
         guard let end else {
             if let died = tunnelProcesses.indices.first(where: { !tunnelProcesses[$0].isRunning }) {
-                let log = (try? String(contentsOfFile: tunnelLogs[died], encoding: .utf8)) ?? ""
-                let lines = log.split(separator: "\n")
-                // A crash report is long: its failure line says the most; else the end of the log.
-                let telling = lines.filter { $0.localizedCaseInsensitiveContains("failure")
-                    || $0.localizedCaseInsensitiveContains("error") || $0.hasPrefix("Fatal") }
-                let shown = telling.isEmpty ? Array(lines.suffix(3)) : Array(telling.prefix(3))
-                throw FZCtlError.invalidInput("a tunnel process exited during iperf3 \(test): "
-                    + shown.joined(separator: " / "))
+                throw FZCtlError.invalidInput("a tunnel process exited during iperf3 \(test): " + exitReport(died))
             }
             if lastError.contains("exited with 124") {
                 lastError = "iperf3 did not finish within \(limit) s"
@@ -221,12 +215,46 @@ final class Topology {
             cpuSecondsPerGigabit: gigabits > 0 ? cpuSeconds / gigabits : 0)
     }
 
+    /// Offers UDP from A to B with fzctl's own paced sender at `offeredGigabitsPerSecond` for `seconds` and returns
+    /// what B received, the loss and both tunnel processes' CPU time per gigabit received.
+    func pacedUDP(seconds: Int, offeredGigabitsPerSecond: Double) throws -> TunnelBenchmark.Measurement {
+        if udpProbe == nil {
+            udpProbe = try PacedUDPProbe(source: NetworkNamespace(name: nsA), sink: NetworkNamespace(name: nsB),
+                                         target: target)
+        }
+        guard let udpProbe else { preconditionFailure("the probe was just made") }
+        let cpuBefore = tunnelCPUSeconds()
+        let counts = try udpProbe.measure(offeredGigabitsPerSecond: offeredGigabitsPerSecond,
+                                          seconds: Double(seconds))
+        let cpuSeconds = tunnelCPUSeconds() - cpuBefore
+        if let died = tunnelProcesses.indices.first(where: { !tunnelProcesses[$0].isRunning }) {
+            throw FZCtlError.invalidInput("a tunnel process exited during the UDP probe: " + exitReport(died))
+        }
+        let gigabits = counts.gigabitsPerSecond * counts.seconds
+        return TunnelBenchmark.Measurement(
+            gigabitsPerSecond: counts.gigabitsPerSecond, lossPercent: counts.lossPercent,
+            offeredGigabitsPerSecond: offeredGigabitsPerSecond,
+            cpuSecondsPerGigabit: gigabits > 0 ? cpuSeconds / gigabits : 0)
+    }
+
+    /// The lines of tunnel process `index`'s log that say why it stopped.
+    private func exitReport(_ index: Int) -> String {
+        let log = (try? String(contentsOfFile: tunnelLogs[index], encoding: .utf8)) ?? ""
+        let lines = log.split(separator: "\n")
+        // A crash report is long: its failure line says the most; else the end of the log.
+        let telling = lines.filter { $0.localizedCaseInsensitiveContains("failure")
+            || $0.localizedCaseInsensitiveContains("error") || $0.hasPrefix("Fatal") }
+        let shown = telling.isEmpty ? Array(lines.suffix(3)) : Array(telling.prefix(3))
+        return shown.joined(separator: " / ")
+    }
+
     /// User plus system CPU seconds the tunnel processes have used so far (`/proc/PID/stat`).
     func tunnelCPUSeconds() -> Double {
         tunnelProcesses.reduce(0) { $0 + ProcessCPU.seconds(of: $1.pid) }
     }
 
     func tearDown() {
+        udpProbe = nil
         for process in processes { process.stop() }
         _ = try? Subprocess.run(["ip", "netns", "del", nsA])
         _ = try? Subprocess.run(["ip", "netns", "del", nsB])

@@ -6,11 +6,20 @@ import WireGuardConfig
 /// The measurement behind `fzctl bench tunnel`: TCP and UDP throughput through real tunnels, and what it costs.
 ///
 /// Each run gets two fresh network namespaces joined by a veth pair, one WireGuard implementation on each
-/// side, and iperf3 from side A to side B over the inner addresses. fzctl sides run every `--io` x `--crypto`
+/// side, and traffic from side A to side B over the inner addresses: iperf3 for TCP, and for UDP fzctl's own
+/// paced GSO sender and counting receiver (``PacedUDPProbe``; `--udp-source iperf3` for iperf3). fzctl sides run every `--io` x `--crypto`
 /// combination, with and without offloads (`fzctl up --offloads all` or `none`); the reference pair is Debian's
 /// wireguard-go on both sides, measured once in the same run. CPU is both tunnel processes' user and system
 /// time over the iperf3 run, per gigabit carried. UDP reports the highest offered rate that loses under 1%.
 struct TunnelBenchmark {
+    /// What offers the UDP traffic.
+    enum UDPSource: String, CaseIterable {
+        /// ``PacedUDPProbe``: GSO trains, paced, from threads of the bench process.
+        case fzctl
+        /// `iperf3 -u -b RATE`: one datagram per system call.
+        case iperf3
+    }
+
     enum Side: String {
         case fzctl
         case wireguardGo = "wireguard-go"
@@ -53,8 +62,10 @@ struct TunnelBenchmark {
         let gigabitsPerSecond: Double
         /// UDP only: the loss at the reported rate.
         let udpLossPercent: Double?
-        /// UDP only: the `iperf3 -b` rate of the reported run.
+        /// UDP only: the offered rate of the reported run.
         let offeredGigabitsPerSecond: Double?
+        /// UDP only: what offered the traffic.
+        let udpSource: UDPSource?
         /// Both tunnel processes' CPU seconds (user + system) per gigabit carried; 0 when nothing was carried.
         let cpuSecondsPerGigabit: Double
         /// Why the row could not be measured, or nil.
@@ -79,6 +90,7 @@ struct TunnelBenchmark {
     let seconds: Int
     let tests: [String]
     let udpSearch: UDPSearch
+    var udpSource: UDPSource = .fzctl
 
     static func parsePairs(_ text: String) throws -> [Pair] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
@@ -115,6 +127,7 @@ struct TunnelBenchmark {
                    gigabitsPerSecond: measurement?.gigabitsPerSecond ?? 0,
                    udpLossPercent: test == "udp" ? measurement?.lossPercent : nil,
                    offeredGigabitsPerSecond: test == "udp" ? measurement?.offeredGigabitsPerSecond : nil,
+                   udpSource: test == "udp" ? udpSource : nil,
                    cpuSecondsPerGigabit: measurement?.cpuSecondsPerGigabit ?? 0, error: error)
         }
         let topology: Topology
@@ -133,8 +146,16 @@ struct TunnelBenchmark {
         return tests.map { test in
             do {
                 let measurement = test == "udp"
-                    ? try udpSearch.run { rate in try topology.iperf(test: "udp", seconds: udpSearch.probeSeconds,
-                                                                     offeredGigabitsPerSecond: rate) }
+                    ? try udpSearch.run { rate in
+                        switch udpSource {
+                        case .fzctl:
+                            return try topology.pacedUDP(seconds: udpSearch.probeSeconds,
+                                                         offeredGigabitsPerSecond: rate)
+                        case .iperf3:
+                            return try topology.iperf(test: "udp", seconds: udpSearch.probeSeconds,
+                                                      offeredGigabitsPerSecond: rate)
+                        }
+                    }
                     : try topology.iperf(test: test, seconds: seconds, offeredGigabitsPerSecond: nil)
                 return row(test, measurement, error: nil)
             } catch {
@@ -154,13 +175,14 @@ struct TunnelBenchmark {
                 + "\"test\": \"\(r.test)\", \"gbit_per_s\": \(CryptoBenchmark.format(r.gigabitsPerSecond, 3)), "
                 + "\"udp_loss_percent\": \(optional(r.udpLossPercent, 3)), "
                 + "\"offered_gbit_per_s\": \(optional(r.offeredGigabitsPerSecond, 3)), "
+                + "\"udp_source\": \(r.udpSource.map { "\"\($0.rawValue)\"" } ?? "null"), "
                 + "\"cpu_s_per_gbit\": \(CryptoBenchmark.format(r.cpuSecondsPerGigabit, 3))"
             if let error = r.error { object += ", \"error\": \(IOBenchmark.jsonString(error))" }
             return object + "}"
         }.joined(separator: ",\n ") + "]"
     }
 
-    static func table(_ results: [Result], udpSearch: Bool) -> String {
+    static func table(_ results: [Result], udpSearch: Bool, udpSource: UDPSource = .fzctl) -> String {
         var out = "pair".padding(28) + "io".padding(14) + "crypto".padding(14) + "offload".padding(9)
             + "threads".padding(8) + "test".padding(5) + "Gbit/s".leftPadded(8) + "vs wg-go".leftPadded(10)
             + "of veth".leftPadded(9) + "loss %".leftPadded(8) + "offered".leftPadded(9) + "CPU s/Gbit".leftPadded(12)
@@ -185,9 +207,10 @@ struct TunnelBenchmark {
                 + (r.offeredGigabitsPerSecond.map { CryptoBenchmark.format($0, 2) } ?? "-").leftPadded(9)
                 + (r.isBareVeth ? "-" : CryptoBenchmark.format(r.cpuSecondsPerGigabit, 2)).leftPadded(12) + "\n"
         }
-        out += (udpSearch ? "UDP: the highest offered rate (iperf3 -b) that lost under 1%" : "UDP: one offered rate")
-            + "; CPU: both tunnel processes, user + system, per gigabit received"
-            + "; veth: iperf3 over the bare veth between the namespaces, no tunnel.\n"
+        let source = udpSource == .iperf3 ? "iperf3 -u -b" : "fzctl's paced GSO sender"
+        out += (udpSearch ? "UDP: the highest offered rate (\(source)) that lost under 1%" : "UDP: one offered rate")
+            + "; TCP: iperf3; CPU: both tunnel processes, user + system, per gigabit received"
+            + "; veth: the same over the bare veth between the namespaces, no tunnel.\n"
         return out
     }
 
@@ -203,7 +226,7 @@ struct TunnelBenchmark {
             }
         }
         return BarChart(
-            title: "fzctl bench tunnel: throughput through the tunnel (iperf3, network namespaces)",
+            title: "fzctl bench tunnel: throughput through the tunnel (network namespaces)",
             yAxisLabel: "Gbit/s", xAxisLabel: "pair io crypto offload", bars: bars,
             referenceLegend: "reference: wireguard-go<->wireguard-go, bare veth", measuredLegend: "measured")
     }

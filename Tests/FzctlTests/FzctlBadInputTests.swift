@@ -120,6 +120,7 @@ enum BadInputFiles {
         Case(arguments: ["bench", "tunnel", "--io", "epoll,nope"], status: 2, names: "unknown I/O backend 'nope'"),
         Case(arguments: ["bench", "tunnel", "--offload-modes", "maybe"], status: 1, names: "'maybe'"),
         Case(arguments: ["bench", "tunnel", "--udp-search", "fast"], status: 1, names: "--udp-search 'fast'"),
+        Case(arguments: ["bench", "tunnel", "--udp-source", "netperf"], status: 1, names: "--udp-source 'netperf'"),
         Case(arguments: ["bench", "tunnel", "--crypto", "swift,nope"], status: 2,
              names: "unknown crypto backend 'nope'"),
         Case(arguments: ["bench", "io", "--seconds", "0"], status: 1, names: "--seconds must be between 0.1 and 600"),

@@ -77,7 +77,8 @@ struct InteropTests {
                 continue
             }
             #expect(Set(object.keys) == ["pair", "io", "crypto", "offload", "threads", "test", "gbit_per_s",
-                                         "udp_loss_percent", "offered_gbit_per_s", "cpu_s_per_gbit"], "\(object)")
+                                         "udp_loss_percent", "offered_gbit_per_s", "udp_source", "cpu_s_per_gbit"],
+                    "\(object)")
             // Workers per fzctl side (--threads 1 here); null where no fzctl runs.
             if object["pair"] as? String == "fzctl<->fzctl" {
                 #expect(object["threads"] as? Int == 1, "\(object)")
@@ -95,8 +96,10 @@ struct InteropTests {
             }
             if object["test"] as? String == "udp" {
                 #expect(object["udp_loss_percent"] is Double && object["offered_gbit_per_s"] as? Double == 0.5)
+                // The default source is fzctl's paced sender.
+                #expect(object["udp_source"] as? String == "fzctl", "\(object)")
             } else {
-                #expect(object["udp_loss_percent"] is NSNull)
+                #expect(object["udp_loss_percent"] is NSNull && object["udp_source"] is NSNull)
             }
         }
         let svg = try String(contentsOfFile: chart, encoding: .utf8)

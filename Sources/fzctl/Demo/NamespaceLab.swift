@@ -105,11 +105,6 @@ final class NamespaceLab: @unchecked Sendable {
     }
 }
 
-/// A network namespace the lab created, by name (as `ip netns` lists it).
-struct NetworkNamespace: Hashable, Sendable {
-    let name: String
-}
-
 /// Why the lab refused to do something.
 enum NamespaceLabError: Error, CustomStringConvertible {
     /// `tearDown()` already ran (an interrupt): nothing new is created.
