@@ -51,7 +51,7 @@ extension WireGuardTunnel {
                 if plan.segmentCount == 1 {
                     try encapsulateInPlace(at: index, plan: plan, io, time)
                 } else {
-                    try encapsulateSegments(at: index, plan: plan, trains: trains, io, time)
+                    try encapsulateSegments(bytes, plan: plan, trains: trains, handedOff: false, io, time)
                     received.release(at: index)
                 }
             }
@@ -89,10 +89,14 @@ extension WireGuardTunnel {
     /// Writes each segment of a super-packet after the previous one's datagram in a network buffer, encrypts it
     /// there and grows a GSO train; a segment that cannot join the train (another peer, a bigger datagram, a
     /// full train) starts a new one. Without GSO every train holds one datagram.
+    ///
+    /// When the first segment belongs to a peer on another worker, the whole super-packet (`source`, virtio
+    /// header included) is passed there before anything is split: one copy instead of one per segment, and its
+    /// home sends GSO trains. A super-packet that was itself `handedOff` is never passed on again.
     func encapsulateSegments(
-        at index: Int, plan: SegmentationPlan, trains: Bool, _ io: IO, _ time: WireGuardTime
+        _ source: UnsafeRawBufferPointer, plan: SegmentationPlan, trains: Bool, handedOff: Bool, _ io: IO,
+        _ time: WireGuardTime
     ) throws {
-        let source = UnsafeRawBufferPointer(received.bytes(at: index))
         let header = 16
         // Room one segment's datagram can take: header, packet padded to 16, tag.
         let worstCase = header + (plan.fullSegmentLength + 15) / 16 * 16 + 16
@@ -146,8 +150,17 @@ extension WireGuardTunnel {
             case .dropped:
                 counters.dropped &+= 1
             case .handOff(let target):
-                handOff(.tunPacket, UnsafeRawBufferPointer(rebasing: buffer[packet]), source: nil, local: nil,
-                        to: target)
+                if segment == 0 && !handedOff {
+                    close(current)
+                    handOff(.tunSuperPacket, source, source: nil, local: nil, to: target)
+                    return
+                }
+                if handedOff {
+                    counters.dropped &+= 1
+                } else {
+                    handOff(.tunPacket, UnsafeRawBufferPointer(rebasing: buffer[packet]), source: nil, local: nil,
+                            to: target)
+                }
             }
             train = current
         }

@@ -44,6 +44,14 @@ extension WireGuardTunnel {
                 }
             case .tunPacket:
                 try encapsulateHandedOff(UnsafeRawBufferPointer(bytes), io, time)
+            case .tunSuperPacket:
+                // Parsed by the worker that read it; a copy that no longer parses is dropped all the same.
+                guard let plan = try? SegmentationPlan(parsing: UnsafeRawBufferPointer(bytes)) else {
+                    counters.dropped &+= 1
+                    return
+                }
+                try encapsulateSegments(UnsafeRawBufferPointer(bytes), plan: plan,
+                                        trains: io.offloads.contains(.udpGSO), handedOff: true, io, time)
             }
         }
         try flushTun(io)

@@ -8,7 +8,10 @@ import Locks
 /// on another queue, a datagram the kernel's hash delivered to the wrong socket. The driver copies it into
 /// the home worker's inbox and wakes that worker, which handles it as if it had read it itself. With the
 /// steering program and the TUN's flow table doing their work, this is the exception path: the steady
-/// packet path takes no lock. Inboxes are preallocated and bounded; what does not fit is dropped and counted.
+/// packet path takes no lock. The kernel's flow table learns a flow's queue from the packets written back on
+/// it, so a one-way flow (UDP from a local sender) keeps the queue its hash picked: a super-packet read there is
+/// handed off whole, not segment by segment. Inboxes are preallocated and bounded; what does not fit is dropped
+/// and counted.
 public final class WorkerExchange: Sendable {
     /// How many workers share the interface.
     public let workers: Int
@@ -50,6 +53,9 @@ enum HandoffKind: UInt8 {
     case datagram
     /// An IP packet read from the TUN device.
     case tunPacket
+    /// A TUN read with offloads on, whole: its virtio-net header and a super-packet of many segments, passed
+    /// on before it is split, so that its home worker cuts and sends it as GSO trains.
+    case tunSuperPacket
 }
 
 /// One handed-off item: where its bytes are in the inbox side it was written to.
