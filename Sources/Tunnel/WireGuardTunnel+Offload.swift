@@ -152,7 +152,7 @@ extension WireGuardTunnel {
             case .handOff(let target):
                 if segment == 0 && !handedOff {
                     close(current)
-                    handOff(.tunSuperPacket, source, source: nil, local: nil, to: target)
+                    handOff(.tunSuperPacket, source, source: nil, local: nil, to: target, packets: plan.segmentCount)
                     return
                 }
                 if handedOff {
@@ -248,6 +248,10 @@ extension WireGuardTunnel {
             if PacketCoalescing.append(packet, to: &openGroups[slot]!.group, in: buffer) {
                 return
             }
+        }
+        // A UDP run this packet did not join takes nothing after it (UDP has no sequence numbers to keep order).
+        if udp {
+            for slot in 0..<openGroupCount { UDPCoalescing.endRuns(of: packet, in: &openGroups[slot]!.group) }
         }
         if toTun.remainingCapacity == 0 { try flushTun(io) }
         guard let index = toTun.appendNewBuffer() else {

@@ -4,14 +4,15 @@ import DataPlane
 /// the others passed here.
 extension WireGuardTunnel {
     /// Copies an item the device said belongs to `target` into that worker's inbox (dropped and counted when
-    /// there is no such worker or its inbox is full).
+    /// there is no such worker or its inbox is full: as `packets` drops, the segments a super-packet holds).
     func handOff(
-        _ kind: HandoffKind, _ bytes: UnsafeRawBufferPointer, source: Endpoint?, local: LocalSource?, to target: Int
+        _ kind: HandoffKind, _ bytes: UnsafeRawBufferPointer, source: Endpoint?, local: LocalSource?, to target: Int,
+        packets: Int = 1
     ) {
         guard let exchange, target != worker, target < exchange.workers,
               exchange.post(kind, bytes, source: source, local: local, to: target)
         else {
-            counters.dropped &+= 1
+            counters.dropped &+= UInt64(packets)
             return
         }
         counters.handedOff &+= 1

@@ -57,7 +57,7 @@ final class PacedUDPProbe: Sendable {
                     }
                 }
             } catch {
-                close(fd)
+                Glibc.close(fd)
                 throw error
             }
             return fd
@@ -75,13 +75,13 @@ final class PacedUDPProbe: Sendable {
                         }
                     }
                 } catch {
-                    close(fd)
+                    Glibc.close(fd)
                     throw error
                 }
                 return fd
             }
         } catch {
-            close(sinkFD)
+            Glibc.close(sinkFD)
             throw error
         }
         self.sinkFD = sinkFD
@@ -90,11 +90,19 @@ final class PacedUDPProbe: Sendable {
         reader.start { [self] in readUntilStopped() }
     }
 
-    deinit {
+    /// Whether ``close()`` ran.
+    private let closed = Atomic<Bool>(false)
+
+    /// Stops the receiving thread and closes both sockets (once). The thread holds the probe until it stops, so
+    /// this, not `deinit`, is what ends it; the sockets would otherwise also keep both namespaces alive.
+    func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         reader.stop()
-        close(sourceFD)
-        close(sinkFD)
+        Glibc.close(sourceFD)
+        Glibc.close(sinkFD)
     }
+
+    deinit { close() }
 
     /// What one probe sent and what arrived.
     struct Counts {
@@ -103,8 +111,15 @@ final class PacedUDPProbe: Sendable {
         let received: Int
         /// Seconds the sender ran.
         let seconds: Double
+        /// Datagrams the offered rate called for over those seconds. A sender that fell behind (its thread starved
+        /// of CPU by the tunnel it measures) sent fewer: what it never sent counts as lost too, so a rate is only
+        /// reported as carried when it was really offered.
+        let due: Int
 
-        var lossPercent: Double { offered > 0 ? Double(max(0, offered - received)) * 100 / Double(offered) : 0 }
+        var lossPercent: Double {
+            let expected = max(offered, due)
+            return expected > 0 ? Double(max(0, expected - received)) * 100 / Double(expected) : 0
+        }
         /// Received UDP payload in Gbit/s over the sending time (what iperf3's receiver reports).
         var gigabitsPerSecond: Double {
             seconds > 0 ? Double(received * PacedUDPProbe.payloadBytes * 8) / seconds / 1e9 : 0
@@ -189,7 +204,9 @@ final class PacedUDPProbe: Sendable {
             last = now
         }
         tag.store(0, ordering: .releasing)
-        return Counts(offered: offered, received: received.load(ordering: .relaxed), seconds: sendingSeconds)
+        let due = Int(offeredGigabitsPerSecond * 1e9 * sendingSeconds / Double(Self.payloadBytes * 8))
+        return Counts(offered: offered, received: received.load(ordering: .relaxed), seconds: sendingSeconds,
+                      due: due)
     }
 
     private func readUntilStopped() {

@@ -254,6 +254,7 @@ final class Topology {
     }
 
     func tearDown() {
+        udpProbe?.close()
         udpProbe = nil
         for process in processes { process.stop() }
         _ = try? Subprocess.run(["ip", "netns", "del", nsA])

@@ -170,6 +170,34 @@ struct OffloadUDPCoalescingTests {
         #expect(!udp.append(segments[0]))
     }
 
+    @Test func aPacketThatJoinsNoRunEndsTheUDPRunsBetweenItsAddresses() {
+        func ends(_ packet: [UInt8], _ first: [UInt8] = OffloadUDPCoalescingTests.run(count: 1)[0]) -> Bool {
+            let coalescer = Coalescer()
+            _ = coalescer.start(first)
+            guard var group = coalescer.group else { return false }
+            packet.withUnsafeBytes { UDPCoalescing.endRuns(of: $0, in: &group) }
+            return group.isEnded
+        }
+        var otherPorts = P.TCP()
+        otherPorts.sourcePort += 1
+        #expect(ends(P.udp(otherPorts, payload: P.payload(1372))), "same hosts, other ports")
+        var zeroChecksum = Self.run(count: 1)[0]
+        zeroChecksum[26] = 0
+        zeroChecksum[27] = 0
+        #expect(ends(zeroChecksum), "the same flow, written alone")
+        #expect(ends(Array(P.udp(P.TCP(), payload: [1, 2]))), "a tiny datagram")
+        #expect(!ends(P.tcp(P.TCP(), payload: P.payload(100))), "TCP between the same hosts keeps its own order")
+        var v6 = P.TCP()
+        v6.version = 6
+        let v6Run = P.udp(v6, payload: P.payload(1372))
+        #expect(!ends(v6Run), "another IP version")
+        #expect(ends(P.udp(v6, payload: P.payload(2000)), v6Run), "IPv6, same hosts")
+        // Another destination: a different flow, whose run goes on.
+        var other = Self.run(count: 1)[0]
+        other[19] ^= 1
+        #expect(!ends(other))
+    }
+
     @Test func aSingleDatagramGroupIsWrittenUnchanged() {
         let datagram = Self.run(count: 1)[0]
         let coalescer = Coalescer()

@@ -51,7 +51,12 @@ struct TunnelOffloadTests {
 
     /// `count` UDP datagrams of one flow from `source` to `destination` with valid checksums, ids counting up.
     static func udpRun(count: Int, payload: Int) -> [[UInt8]] {
-        (0..<count).map { index in
+        udpDatagrams(sizes: Array(repeating: payload, count: count))
+    }
+
+    /// UDP datagrams of one flow with the given payload sizes, valid checksums, ids counting up.
+    static func udpDatagrams(sizes: [Int]) -> [[UInt8]] {
+        sizes.enumerated().map { index, payload in
             var packet = ipv4UDP(from: source, to: destination,
                                  payload: (0..<payload).map { UInt8(truncatingIfNeeded: $0 &+ index) })
             packet[4] = UInt8(index >> 8)
@@ -106,6 +111,22 @@ struct TunnelOffloadTests {
                 #expect(written == datagrams.map { Self.zeroHeader + $0 }, "each datagram on its own")
             }
         }
+    }
+
+    /// A run that fills up, a longer datagram and a short last one: every datagram after one that could not join
+    /// a run must come out after it (UDP has no sequence numbers to put them back in order).
+    @Test("UDP datagrams of one flow reach the TUN device in the order they were sent", arguments: [
+        Array(repeating: 1372, count: 48) + [300],
+        Array(repeating: 1372, count: 10) + [1400] + Array(repeating: 1372, count: 5),
+        [1372, 1372, 0, 1372, 1372],
+    ])
+    func udpDatagramsKeepTheirOrder(sizes: [Int]) throws {
+        let pair = try Self.connectedPair(offloadsA: .all, offloadsB: PacketOffloads.all.union(.tunUDPSegments))
+        let datagrams = Self.udpDatagrams(sizes: sizes)
+        for datagram in datagrams { pair.a.io.tun!.inject(Self.zeroHeader + datagram) }
+        pair.a.handle(.tunReadable, at: pair.now)
+        pair.exchange()
+        #expect(try Self.split(pair.b.io.tun!.sent.map(\.bytes)) == datagrams)
     }
 
     @Test("With offloads off, the same segments cross one by one, byte for byte, with no headers or trains")

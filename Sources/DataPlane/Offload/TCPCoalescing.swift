@@ -18,7 +18,8 @@ public enum TCPCoalescing {
         guard let segment = TCPSegmentHeaders(packet), segment.flags & TCPFlags.psh == 0,
             let addressSum = checksumsValid(packet, segment)
         else { return (total, nil) }
-        return (total, CoalesceGroup(segment: segment, addressSum: addressSum))
+        let addresses = CoalesceGroup.addresses(of: packet.baseAddress.unsafelyUnwrapped, ipVersion: segment.ipVersion)
+        return (total, CoalesceGroup(segment: segment, addressSum: addressSum, addresses: addresses))
     }
 
     /// Appends `packet`'s payload if it continues `group`: same addresses, ports and IP version, equal

@@ -8,6 +8,9 @@
 /// addresses, ports and IP header fields but the IPv4 identification; valid, non-zero UDP checksums; every
 /// datagram as long as the first but the last, which may be shorter and ends the run; at most
 /// ``maximumSegments`` datagrams and 65535 bytes.
+///
+/// UDP has no sequence number to keep a run in order, so a datagram that cannot join a run of its flow ends that
+/// run (``endRuns(of:in:)``): otherwise a later datagram could join the earlier run and overtake it.
 public enum UDPCoalescing {
     /// Most datagrams in one super-packet: the UDP GSO segment limit of kernels before 6.9 (`UDP_MAX_SEGMENTS`).
     public static let maximumSegments = 64
@@ -23,7 +26,8 @@ public enum UDPCoalescing {
         guard let datagram = UDPDatagramHeaders(packet), let addressSum = checksumsValid(packet, datagram) else {
             return (total, nil)
         }
-        return (total, CoalesceGroup(datagram: datagram, addressSum: addressSum))
+        let addresses = CoalesceGroup.addresses(of: packet.baseAddress.unsafelyUnwrapped, ipVersion: datagram.ipVersion)
+        return (total, CoalesceGroup(datagram: datagram, addressSum: addressSum, addresses: addresses))
     }
 
     /// Appends `packet`'s payload if it continues `group` (see the type's rules). Returns false, changing
@@ -49,6 +53,23 @@ public enum UDPCoalescing {
         group._count += 1
         if datagram.payloadLength < group.segmentSize { group._isEnded = true }
         return true
+    }
+
+    /// Ends `group` when it is a UDP run between the same two addresses as `packet`, a UDP datagram (IPv4) or an
+    /// IPv6 packet that is not TCP, that did not join it: nothing after `packet` may then join the run, or it
+    /// would reach the TUN device before `packet`. Comparing the addresses only (not ports, which a fragment or a
+    /// packet with options hides) may end a run early, never reorder one.
+    @inlinable
+    public static func endRuns(of packet: UnsafeRawBufferPointer, in group: inout CoalesceGroup) {
+        guard group.transportProtocol == UDPDatagramHeaders.udp, !group.isEnded, let ip = packet.baseAddress,
+            packet.count >= 20
+        else { return }
+        let version = ip.load(as: UInt8.self) >> 4
+        guard version == group.ipVersion, version == 4 || packet.count >= 40 else { return }
+        let sameKind = version == 4
+            ? ip.load(fromByteOffset: 9, as: UInt8.self) == UDPDatagramHeaders.udp
+            : ip.load(fromByteOffset: 6, as: UInt8.self) != 6
+        if sameKind && group.addressesMatch(ip) { group._isEnded = true }
     }
 
     /// Completes the super-packet (see ``PacketCoalescing/finish(_:in:)``); returns the total bytes.
