@@ -93,11 +93,27 @@ public enum ChaChaPolyKernel<ISA: KernelISA> {
         tag.storeBytes(of: t1.littleEndian, toByteOffset: 8, as: UInt64.self)
     }
 
+    /// XORs the keystream from block 1 on into `count` bytes at `data` (block 0 keyed the MAC).
+    @inlinable @inline(__always)
+    static func crypt(key: SIMD8<UInt32>, nonce: SIMD4<UInt32>, first: ChaCha20x8<ISA>.Keystream,
+                      _ data: UnsafeMutableRawPointer, count: Int) {
+        xorRows(first, firstRow: 2, data, count: min(count, firstChunk))
+        var done = firstChunk
+        var counter: UInt32 = 8
+        while done < count {
+            let n = min(count - done, 512)
+            xorRows(ChaCha20x8<ISA>.keystream(key: key, counter: counter, nonce: nonce), firstRow: 0, data + done,
+                    count: n)
+            done += n
+            counter &+= 8
+        }
+    }
+
     /// Encrypts `count` bytes at `data` in place and writes the 16-byte tag.
     ///
-    /// Poly1305 trails ChaCha20 by two batches and runs inside the rounds of the next keystream batch, so
-    /// the scalar multiplier works beside the vector units. Absorbing ciphertext written just before was
-    /// measured much slower: 8-byte loads of data still in the store buffer wait on forwarding.
+    /// Two passes: ChaCha20 over the whole message, then Poly1305 over the ciphertext, which for a long
+    /// message runs four lanes wide in the vector units. By the time the MAC loads a block, the store that
+    /// wrote it has long left the store buffer (loads of data stored just before wait on forwarding).
     @inlinable @inline(__always)
     public static func seal(
         key: SIMD8<UInt32>, nonce: SIMD4<UInt32>,
@@ -110,26 +126,8 @@ public enum ChaChaPolyKernel<ISA: KernelISA> {
             poly.absorbPadded(ad, count: additionalData.count)
         }
         if let data, count > 0 {
-            let head = min(count, firstChunk)
-            xorRows(first, firstRow: 2, data, count: head)
-            var macked = 0
-            var previous = 0
-            var done = head
-            var counter: UInt32 = 8
-            while done < count {
-                // Poly1305 absorbs, between the rounds, the ciphertext written two batches ago: that data has
-                // left the store buffer, so its 8-byte loads never wait on 32-byte store forwarding.
-                let ks = ChaCha20x8<ISA>.keystream(key: key, counter: counter, nonce: nonce,
-                                                   absorbing: data + macked, blocks: (previous - macked) / 16,
-                                                   into: &poly)
-                macked = previous
-                previous = done
-                let n = min(count - done, 512)
-                xorRows(ks, firstRow: 0, data + done, count: n)
-                done += n
-                counter &+= 8
-            }
-            poly.absorbPadded(data + macked, count: count - macked)
+            crypt(key: key, nonce: nonce, first: first, data, count: count)
+            poly.absorbPadded(data, count: count)
         }
         poly.absorbLengths(additionalData: additionalData.count, ciphertext: count)
         writeTag(poly, tag)
@@ -137,9 +135,8 @@ public enum ChaChaPolyKernel<ISA: KernelISA> {
 
     /// Verifies the tag and decrypts in place.
     ///
-    /// Up to 448 bytes the tag is checked before anything is decrypted. Longer messages are decrypted
-    /// while the MAC runs (the same pipelining as `seal`); if the tag then does not match, the buffer is
-    /// zeroed, so a caller never sees unauthenticated plaintext. Returns whether the tag matched.
+    /// The tag is checked over the ciphertext before anything is decrypted, so a forged message leaves the
+    /// buffer as it came and a caller never sees unauthenticated plaintext. Returns whether the tag matched.
     @inlinable @inline(__always)
     public static func open(
         key: SIMD8<UInt32>, nonce: SIMD4<UInt32>,
@@ -151,46 +148,17 @@ public enum ChaChaPolyKernel<ISA: KernelISA> {
         if let ad = additionalData.baseAddress {
             poly.absorbPadded(ad, count: additionalData.count)
         }
+        if let data, count > 0 {
+            poly.absorbPadded(data, count: count)
+        }
+        poly.absorbLengths(additionalData: additionalData.count, ciphertext: count)
         let expected0 = UInt64(littleEndian: tag.loadUnaligned(as: UInt64.self))
         let expected1 = UInt64(littleEndian: tag.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        guard let data, count > 0 else {
-            poly.absorbLengths(additionalData: additionalData.count, ciphertext: 0)
-            let (t0, t1) = poly.tag()
-            return (t0 ^ expected0) | (t1 ^ expected1) == 0
-        }
-        if count <= firstChunk {
-            poly.absorbPadded(data, count: count)
-            poly.absorbLengths(additionalData: additionalData.count, ciphertext: count)
-            let (t0, t1) = poly.tag()
-            // Constant time: no early exit on the first differing bit.
-            guard (t0 ^ expected0) | (t1 ^ expected1) == 0 else { return false }
-            xorRows(first, firstRow: 2, data, count: count)
-            return true
-        }
-        // The chunk waiting for decryption is absorbed (still ciphertext) next to making the next keystream.
-        var pending = first
-        var pendingRow = 2
-        var pendingStart = 0
-        var pendingCount = firstChunk
-        var counter: UInt32 = 8
-        while pendingStart + pendingCount < count {
-            let ks = ChaCha20x8<ISA>.keystream(key: key, counter: counter, nonce: nonce,
-                                               absorbing: data + pendingStart, blocks: pendingCount / 16,
-                                               into: &poly)
-            xorRows(pending, firstRow: pendingRow, data + pendingStart, count: pendingCount)
-            pendingStart += pendingCount
-            pendingCount = min(count - pendingStart, 512)
-            pending = ks
-            pendingRow = 0
-            counter &+= 8
-        }
-        poly.absorbPadded(data + pendingStart, count: pendingCount)
-        xorRows(pending, firstRow: pendingRow, data + pendingStart, count: pendingCount)
-        poly.absorbLengths(additionalData: additionalData.count, ciphertext: count)
         let (t0, t1) = poly.tag()
-        guard (t0 ^ expected0) | (t1 ^ expected1) == 0 else {
-            data.initializeMemory(as: UInt8.self, repeating: 0, count: count)
-            return false
+        // Constant time: no early exit on the first differing bit.
+        guard (t0 ^ expected0) | (t1 ^ expected1) == 0 else { return false }
+        if let data, count > 0 {
+            crypt(key: key, nonce: nonce, first: first, data, count: count)
         }
         return true
     }

@@ -1,7 +1,8 @@
 /// Poly1305 (RFC 8439 section 2.5) in radix 2^64: the accumulator is two 64-bit words plus a few
 /// high bits, and each 16-byte block costs four 64x64->128 multiplications.
 ///
-/// Scalar code on purpose: the multiplier runs beside the vector units that compute ChaCha20.
+/// Short messages take the scalar path; from ``fourWayThreshold`` blocks on, `absorbPadded` runs four lanes in
+/// the vector units (`Poly1305+FourWay.swift`).
 public struct Poly1305<ISA: KernelISA> {
     @usableFromInline var r0: UInt64
     @usableFromInline var r1: UInt64
@@ -66,7 +67,13 @@ public struct Poly1305<ISA: KernelISA> {
     @inlinable @inline(__always)
     public mutating func absorbPadded(_ pointer: UnsafeRawPointer, count: Int) {
         let full = count / 16
-        absorbBlocks(pointer, count: full)
+        if full >= Self.fourWayThreshold {
+            let lanes = full & ~3
+            absorbFourWay(pointer, count: lanes)
+            absorbBlocks(pointer + lanes * 16, count: full - lanes)
+        } else {
+            absorbBlocks(pointer, count: full)
+        }
         let rest = count - full * 16
         if rest > 0 {
             var m0: UInt64 = 0
