@@ -84,23 +84,6 @@ public struct ChaCha20x8<ISA: KernelISA> {
     /// Keystream for the eight blocks `counter ..< counter + 8` (the 32-bit counter wraps, as in RFC 8439).
     @inlinable @inline(__always)
     public static func keystream(key: SIMD8<UInt32>, counter: UInt32, nonce: SIMD4<UInt32>) -> Keystream {
-        // The stitched form with nothing to absorb; once inlined, the MAC work folds away.
-        var unused = Poly1305<ISA>(key: SIMD8())
-        return keystream(key: key, counter: counter, nonce: nonce, absorbing: nil, blocks: 0, into: &unused)
-    }
-
-    /// Keystream for eight blocks while Poly1305 absorbs `blocks` (at most 32) full blocks at `source`.
-    ///
-    /// Three blocks go in before each double round, so the scalar multiplier works beside the vector
-    /// units; `source` may be nil when there is nothing to absorb.
-    @inlinable @inline(__always)
-    public static func keystream(
-        key: SIMD8<UInt32>, counter: UInt32, nonce: SIMD4<UInt32>,
-        absorbing source: UnsafeRawPointer?, blocks: Int, into poly: inout Poly1305<ISA>
-    ) -> Keystream {
-        var mac = poly
-        var p = source
-        var remaining = blocks
         let c = ChaCha20Block<ISA>.constants
         let i0 = SIMD8<UInt32>(repeating: c[0]), i1 = SIMD8<UInt32>(repeating: c[1])
         let i2 = SIMD8<UInt32>(repeating: c[2]), i3 = SIMD8<UInt32>(repeating: c[3])
@@ -115,11 +98,6 @@ public struct ChaCha20x8<ISA: KernelISA> {
         var x0 = i0, x1 = i1, x2 = i2, x3 = i3, x4 = i4, x5 = i5, x6 = i6, x7 = i7
         var x8 = i8, x9 = i9, x10 = i10, x11 = i11, x12 = i12, x13 = i13, x14 = i14, x15 = i15
         for _ in 0..<10 {
-            if remaining >= 3, let q = p {
-                mac.absorbBlocks(q, count: 3)
-                p = q + 48
-                remaining -= 3
-            }
             quarter(&x0, &x4, &x8, &x12)
             quarter(&x1, &x5, &x9, &x13)
             quarter(&x2, &x6, &x10, &x14)
@@ -129,8 +107,6 @@ public struct ChaCha20x8<ISA: KernelISA> {
             quarter(&x2, &x7, &x8, &x13)
             quarter(&x3, &x4, &x9, &x14)
         }
-        if let q = p { mac.absorbBlocks(q, count: remaining) }
-        poly = mac
         x0 &+= i0; x1 &+= i1; x2 &+= i2; x3 &+= i3; x4 &+= i4; x5 &+= i5; x6 &+= i6; x7 &+= i7
         x8 &+= i8; x9 &+= i9; x10 &+= i10; x11 &+= i11; x12 &+= i12; x13 &+= i13; x14 &+= i14; x15 &+= i15
 

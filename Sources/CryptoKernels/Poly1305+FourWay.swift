@@ -65,7 +65,7 @@ extension Poly1305 {
         let d0 = mul32(h.0, r.0) &+ mul32(h.1, s.4) &+ mul32(h.2, s.3) &+ mul32(h.3, s.2) &+ mul32(h.4, s.1)
         var d1 = mul32(h.0, r.1) &+ mul32(h.1, r.0) &+ mul32(h.2, s.4) &+ mul32(h.3, s.3) &+ mul32(h.4, s.2)
         var d2 = mul32(h.0, r.2) &+ mul32(h.1, r.1) &+ mul32(h.2, r.0) &+ mul32(h.3, s.4) &+ mul32(h.4, s.3)
-        var d3 = mul32(h.0, r.3) &+ mul32(h.1, r.2) &+ mul32(h.2, r.1) &+ mul32(h.3, r.0) &+ mul32(h.4, s.4)
+        let d3 = mul32(h.0, r.3) &+ mul32(h.1, r.2) &+ mul32(h.2, r.1) &+ mul32(h.3, r.0) &+ mul32(h.4, s.4)
         var d4 = mul32(h.0, r.4) &+ mul32(h.1, r.3) &+ mul32(h.2, r.2) &+ mul32(h.3, r.1) &+ mul32(h.4, r.0)
         let m = SIMD4<UInt64>(repeating: mask26)
         // Two interleaved carry chains (d0 -> d1 and d3 -> d4 first) halve the chain's latency.
