@@ -82,7 +82,8 @@ struct EventLoopTests {
         let started = try #require(handler.startedAt)
         let fired = try #require(handler.deadlineReachedAt)
         #expect(fired.elapsed(since: started) >= .milliseconds(30))
-        #expect(fired.elapsed(since: started) < .seconds(2))
+        // Generous bounds here and below: under the sanitizers, on two busy cores, a thread can wait seconds.
+        #expect(fired.elapsed(since: started) < .seconds(10))
 
         var echoes = client.makeBatch(capacity: nil)
         try PacketIOSupport.receive(6, from: client.datagrams, into: &echoes)
@@ -137,18 +138,18 @@ struct EventLoopTests {
         var woken = false
         var start = clock.now
         for _ in 0..<10 where !woken {
-            let running = try loop.runOnce(.seconds(5))
+            let running = try loop.runOnce(.seconds(30))
             #expect(running)
             woken = handler.wakes == 1
         }
         let wakeTime = clock.now - start
-        #expect(woken && wakeTime < .seconds(2), "the wake handle woke the loop: \(wakeTime)")
+        #expect(woken && wakeTime < .seconds(15), "the wake handle woke the loop: \(wakeTime)")
         loop.stopHandle.signal()
         var running = true
         start = clock.now
-        for _ in 0..<10 where running { running = try loop.runOnce(.seconds(5)) }
+        for _ in 0..<10 where running { running = try loop.runOnce(.seconds(30)) }
         let stopTime = clock.now - start
-        #expect(!running && stopTime < .seconds(2), "the stop handle stopped the loop: \(stopTime)")
+        #expect(!running && stopTime < .seconds(15), "the stop handle stopped the loop: \(stopTime)")
         #expect(try loop.runOnce(.zero) == false)
     }
 
@@ -164,11 +165,11 @@ struct EventLoopTests {
         let loop = try IO.makeLoop(io: server, handler: handler)
         let clock = ContinuousClock()
         let start = clock.now
-        for _ in 0..<20 where handler.deadlineReachedAt == nil { _ = try loop.runOnce(.seconds(1)) }
+        for _ in 0..<20 where handler.deadlineReachedAt == nil { _ = try loop.runOnce(.seconds(30)) }
         let elapsed = clock.now - start
         let started = try #require(handler.startedAt)
         let fired = try #require(handler.deadlineReachedAt, "the deadline woke the handler")
         #expect(fired.elapsed(since: started) >= .milliseconds(50))
-        #expect(elapsed < .seconds(1), "woken by the deadline, not by the 1 s wait: \(elapsed)")
+        #expect(elapsed < .seconds(15), "woken by the deadline, not by the 30 s wait: \(elapsed)")
     }
 }

@@ -2,8 +2,9 @@ import Locks
 import PortalClient
 import PortalServer
 
-/// Polls `condition` every 10 ms until it holds or `timeout` passes; the bounded wait every test uses.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+/// Polls `condition` every 10 ms until it holds or `timeout` passes; the bounded wait every test uses. Generous
+/// because it returns as soon as the condition holds, and a sanitizer run on two busy cores can take seconds.
+func eventually(timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while clock.now < deadline {
