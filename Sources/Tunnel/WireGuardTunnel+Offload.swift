@@ -251,7 +251,10 @@ extension WireGuardTunnel {
         }
         // A UDP run this packet did not join takes nothing after it (UDP has no sequence numbers to keep order).
         if udp {
-            for slot in 0..<openGroupCount { UDPCoalescing.endRuns(of: packet, in: &openGroups[slot]!.group) }
+            for slot in 0..<openGroupCount {
+                let buffer = toTun.buffer(at: openGroups[slot]!.index)
+                UDPCoalescing.endRuns(of: packet, in: &openGroups[slot]!.group, at: buffer)
+            }
         }
         if toTun.remainingCapacity == 0 { try flushTun(io) }
         guard let index = toTun.appendNewBuffer() else {

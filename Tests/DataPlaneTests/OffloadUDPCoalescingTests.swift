@@ -17,6 +17,15 @@ struct OffloadUDPCoalescingTests {
         func start(_ packet: [UInt8]) -> CoalesceGroup? { base.start(packet) }
         func append(_ packet: [UInt8]) -> Bool { base.append(packet) }
         func finish() -> [UInt8] { base.finish() }
+
+        /// Whether `packet`, which joined nothing, ends the open group (compared with the header in the buffer).
+        func ends(_ packet: [UInt8]) -> Bool {
+            guard var current = base.group else { return false }
+            packet.withUnsafeBytes { bytes in
+                base.buffer.withUnsafeMutableBytes { UDPCoalescing.endRuns(of: bytes, in: &current, at: $0) }
+            }
+            return current.isEnded
+        }
     }
 
     /// `count` datagrams of one flow with `size`-byte payloads, IPv4 ids counting up as a sender's do.
@@ -174,9 +183,7 @@ struct OffloadUDPCoalescingTests {
         func ends(_ packet: [UInt8], _ first: [UInt8] = OffloadUDPCoalescingTests.run(count: 1)[0]) -> Bool {
             let coalescer = Coalescer()
             _ = coalescer.start(first)
-            guard var group = coalescer.group else { return false }
-            packet.withUnsafeBytes { UDPCoalescing.endRuns(of: $0, in: &group) }
-            return group.isEnded
+            return coalescer.ends(packet)
         }
         var otherPorts = P.TCP()
         otherPorts.sourcePort += 1

@@ -24,14 +24,23 @@ struct MetricsHTTPServerTests {
             }
         }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        // Other tests in this process start child processes, and their SIGCHLD can interrupt a blocking call
+        // here (EINTR): retried, as an interrupted send once left a request unsent until the idle timeout.
         if let method {
-            let text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n"
-            _ = text.withCString { send(fd, $0, strlen($0), 0) }
+            let text = Array("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+            var sent = 0
+            while sent < text.count {
+                let count = text[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { throw POSIXError(.EPIPE) }
+                sent += count
+            }
         }
         var response = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = recv(fd, &chunk, chunk.count, 0)
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             response += chunk[..<count]
         }

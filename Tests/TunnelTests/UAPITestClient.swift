@@ -55,12 +55,22 @@ final class UAPITestClient {
 
     func send(_ text: String) { send(Array(text.utf8)) }
 
+    /// One byte into `byte`: 1, 0 at EOF, -1 on an error or the timeout. A signal (another test's child process
+    /// exiting) interrupting the wait is not an answer: it waits again.
+    func receiveByte(_ byte: inout UInt8) -> Int {
+        while true {
+            let count = recv(fd, &byte, 1, 0)
+            if count < 0 && errno == EINTR { continue }
+            return count
+        }
+    }
+
     /// Reads up to and including the response's blank line; what arrived before EOF or the timeout otherwise.
     func response() -> String {
         var response: [UInt8] = []
         var byte: UInt8 = 0
         while !(response.count >= 2 && response.suffix(2) == [10, 10]) {
-            guard recv(fd, &byte, 1, 0) == 1 else { break }
+            guard receiveByte(&byte) == 1 else { break }
             response.append(byte)
         }
         return String(decoding: response, as: UTF8.self)
@@ -69,7 +79,7 @@ final class UAPITestClient {
     /// True once the server has closed the connection (EOF within the timeout).
     func closedByServer() -> Bool {
         var byte: UInt8 = 0
-        return recv(fd, &byte, 1, 0) == 0
+        return receiveByte(&byte) == 0
     }
 
     /// Sends `request` on a new connection and returns the answer.

@@ -35,35 +35,9 @@ public struct CoalesceGroup: Sendable, Equatable {
     @usableFromInline var _isEnded: Bool
     /// The pseudo-header sum of the flow's addresses.
     @usableFromInline var addressSum: UInt32
-    /// The flow's source and destination addresses, as in its IP header (IPv4: the first 8 bytes).
-    @usableFromInline var addresses: (UInt64, UInt64, UInt64, UInt64)
-
-    public static func == (lhs: CoalesceGroup, rhs: CoalesceGroup) -> Bool {
-        lhs._ipVersion == rhs._ipVersion && lhs._transportProtocol == rhs._transportProtocol
-            && lhs._ipHeaderLength == rhs._ipHeaderLength && lhs._headerLength == rhs._headerLength
-            && lhs._nextSequence == rhs._nextSequence && lhs._segmentSize == rhs._segmentSize
-            && lhs._count == rhs._count && lhs._length == rhs._length && lhs._isEnded == rhs._isEnded
-            && lhs.addressSum == rhs.addressSum && lhs.addresses == rhs.addresses
-    }
-
-    /// Whether the IP header at `ip` (of this group's version) has the group's two addresses.
-    @inlinable
-    func addressesMatch(_ ip: UnsafeRawPointer) -> Bool {
-        addresses == Self.addresses(of: ip, ipVersion: _ipVersion)
-    }
-
-    /// The source and destination addresses of the IP header at `ip`.
-    @inlinable
-    static func addresses(of ip: UnsafeRawPointer, ipVersion: UInt8) -> (UInt64, UInt64, UInt64, UInt64) {
-        if ipVersion == 4 { return (ip.loadUnaligned(fromByteOffset: 12, as: UInt64.self), 0, 0, 0) }
-        return (ip.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                ip.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
-                ip.loadUnaligned(fromByteOffset: 24, as: UInt64.self),
-                ip.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
-    }
 
     @inlinable
-    init(segment: TCPSegmentHeaders, addressSum: UInt32, addresses: (UInt64, UInt64, UInt64, UInt64)) {
+    init(segment: TCPSegmentHeaders, addressSum: UInt32) {
         _ipVersion = segment.ipVersion
         _transportProtocol = 6
         _ipHeaderLength = segment.ipHeaderLength
@@ -74,11 +48,10 @@ public struct CoalesceGroup: Sendable, Equatable {
         _length = segment.ipHeaderLength + segment.tcpHeaderLength + segment.payloadLength
         _isEnded = false
         self.addressSum = addressSum
-        self.addresses = addresses
     }
 
     @inlinable
-    init(datagram: UDPDatagramHeaders, addressSum: UInt32, addresses: (UInt64, UInt64, UInt64, UInt64)) {
+    init(datagram: UDPDatagramHeaders, addressSum: UInt32) {
         _ipVersion = datagram.ipVersion
         _transportProtocol = UDPDatagramHeaders.udp
         _ipHeaderLength = datagram.ipHeaderLength
@@ -89,7 +62,6 @@ public struct CoalesceGroup: Sendable, Equatable {
         _length = datagram.ipHeaderLength + 8 + datagram.payloadLength
         _isEnded = false
         self.addressSum = addressSum
-        self.addresses = addresses
     }
 }
 

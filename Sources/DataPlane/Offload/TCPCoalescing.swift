@@ -18,8 +18,7 @@ public enum TCPCoalescing {
         guard let segment = TCPSegmentHeaders(packet), segment.flags & TCPFlags.psh == 0,
             let addressSum = checksumsValid(packet, segment)
         else { return (total, nil) }
-        let addresses = CoalesceGroup.addresses(of: packet.baseAddress.unsafelyUnwrapped, ipVersion: segment.ipVersion)
-        return (total, CoalesceGroup(segment: segment, addressSum: addressSum, addresses: addresses))
+        return (total, CoalesceGroup(segment: segment, addressSum: addressSum))
     }
 
     /// Appends `packet`'s payload if it continues `group`: same addresses, ports and IP version, equal

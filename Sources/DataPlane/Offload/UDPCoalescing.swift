@@ -26,8 +26,7 @@ public enum UDPCoalescing {
         guard let datagram = UDPDatagramHeaders(packet), let addressSum = checksumsValid(packet, datagram) else {
             return (total, nil)
         }
-        let addresses = CoalesceGroup.addresses(of: packet.baseAddress.unsafelyUnwrapped, ipVersion: datagram.ipVersion)
-        return (total, CoalesceGroup(datagram: datagram, addressSum: addressSum, addresses: addresses))
+        return (total, CoalesceGroup(datagram: datagram, addressSum: addressSum))
     }
 
     /// Appends `packet`'s payload if it continues `group` (see the type's rules). Returns false, changing
@@ -55,12 +54,15 @@ public enum UDPCoalescing {
         return true
     }
 
-    /// Ends `group` when it is a UDP run between the same two addresses as `packet`, a UDP datagram (IPv4) or an
-    /// IPv6 packet that is not TCP, that did not join it: nothing after `packet` may then join the run, or it
-    /// would reach the TUN device before `packet`. Comparing the addresses only (not ports, which a fragment or a
-    /// packet with options hides) may end a run early, never reorder one.
+    /// Ends `group`, whose super-packet is in `destination`, when it is a UDP run between the same two addresses
+    /// as `packet`, a UDP datagram (IPv4) or an IPv6 packet that is not TCP, that did not join it: nothing after
+    /// `packet` may then join the run, or it would reach the TUN device before `packet`. Comparing the addresses
+    /// only (not ports, which a fragment or a packet with options hides) may end a run early, never reorder one.
     @inlinable
-    public static func endRuns(of packet: UnsafeRawBufferPointer, in group: inout CoalesceGroup) {
+    public static func endRuns(
+        of packet: UnsafeRawBufferPointer, in group: inout CoalesceGroup,
+        at destination: UnsafeMutableRawBufferPointer
+    ) {
         guard group.transportProtocol == UDPDatagramHeaders.udp, !group.isEnded, let ip = packet.baseAddress,
             packet.count >= 20
         else { return }
@@ -69,7 +71,22 @@ public enum UDPCoalescing {
         let sameKind = version == 4
             ? ip.load(fromByteOffset: 9, as: UInt8.self) == UDPDatagramHeaders.udp
             : ip.load(fromByteOffset: 6, as: UInt8.self) != 6
-        if sameKind && group.addressesMatch(ip) { group._isEnded = true }
+        // The run's first header, which its later datagrams matched, heads the super-packet.
+        let first = UnsafeRawPointer(destination.baseAddress.unsafelyUnwrapped + VirtioNetHeader.size)
+        if sameKind && addressesMatch(first, ip, ipVersion: version) { group._isEnded = true }
+    }
+
+    /// Whether two IP headers of version `ipVersion` have the same source and destination addresses.
+    @inlinable
+    static func addressesMatch(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, ipVersion: UInt8) -> Bool {
+        let (start, end) = ipVersion == 4 ? (12, 20) : (8, 40)
+        var offset = start
+        while offset < end {
+            guard a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                == b.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
+            offset += 8
+        }
+        return true
     }
 
     /// Completes the super-packet (see ``PacketCoalescing/finish(_:in:)``); returns the total bytes.
