@@ -11,19 +11,25 @@ import WireGuardConfig
 
 /// Runs one zero-trust node (Gateway or Client) until it is stopped or the portal refuses it.
 ///
-/// Three parties meet here. The event-loop thread owns the node and moves packets; the portal connection
-/// (swift-nio threads) decodes messages, logs them and posts them to the loop through the mailbox; a serial
-/// host queue runs the `ip` commands the messages ask for (addresses, routes), so neither the loop nor the
-/// connection ever waits on a subprocess. Node events go the other way: the loop hands them to the
-/// connection, which encodes and sends them. The portal may come and go; the data path keeps forwarding.
+/// Three parties meet here. The event-loop threads own the node and move packets; the portal connection
+/// (swift-nio threads) decodes messages, logs them and posts them to the loops through their mailboxes; a serial
+/// host queue runs the `ip` commands the messages ask for (addresses, routes), so neither a loop nor the
+/// connection ever waits on a subprocess. Node events go the other way: a loop hands them to the connection,
+/// which encodes and sends them. The portal may come and go; the data path keeps forwarding.
 ///
-/// Generic over the packet I/O backend: fzctl picks the concrete backend at startup, so the loop and the
-/// tunnel are specialized for it.
+/// With several workers (a Gateway's `--threads`) each has its own node, backend (sockets on one port, a TUN
+/// queue), tunnel and loop, as `fzctl up` runs them: every portal command goes to every worker, so each node holds
+/// the whole state, and a peer's packets are handled on the worker it lives on. Worker 0 runs on the calling
+/// thread, the others on threads of their own; the first to stop stops them all.
+///
+/// Generic over the packet I/O backend: fzctl picks the concrete backend at startup, so the loops and the
+/// tunnels are specialized for it.
 public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Sendable {
     // Safe: `refusal` and `portal` are behind locks; the rest is immutable after init.
     let role: NodeRole<Node>
-    let node: Node
-    let io: IO
+    /// One node and one backend per worker, in worker order.
+    let nodes: [Node]
+    let ios: [IO]
     let listenPort: UInt16
     let interface: TunnelInterface
     let logger: Logger
@@ -35,18 +41,23 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
     let ready: @Sendable () -> Void
     let readied = Locked(false)
 
+    typealias Mailbox = ControlMailbox<NodeRequest<Node.Command>, InterfaceAnswer>
+
     /// - Parameters:
+    ///   - nodes: one node per worker; with several, each over a device with its ``WorkerShard``.
+    ///   - ios: the backends, one per worker and in the same order (`SO_REUSEPORT` sockets, TUN queues).
     ///   - join: the first message on every connection (our public key, a Gateway's endpoint).
     ///   - identity: fields added to every audit line (e.g. `gateway_id` once known is in the messages).
     ///   - listenPort: the UDP port the backend bound (for `wg show`).
     ///   - ready: called once when the portal's first tunnel addresses are on the interface (the node can carry
     ///     traffic from then on); a service manager's READY=1.
-    public init(role: NodeRole<Node>, node: Node, io: IO, listenPort: UInt16, interface: TunnelInterface,
+    public init(role: NodeRole<Node>, nodes: [Node], ios: [IO], listenPort: UInt16, interface: TunnelInterface,
                 join: ControlMessage, logger: Logger, identity: [String: String] = [:],
                 ready: @escaping @Sendable () -> Void = {}) {
+        precondition(!nodes.isEmpty && nodes.count == ios.count, "one node and one backend per worker")
         self.role = role
-        self.node = node
-        self.io = io
+        self.nodes = nodes
+        self.ios = ios
         self.listenPort = listenPort
         self.interface = interface
         self.joinMessage = join
@@ -55,63 +66,97 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
         self.ready = ready
     }
 
-    /// Connects to the portal and runs the loop on the calling thread until `stop` or a refusal.
+    /// A node run by one worker.
+    public convenience init(role: NodeRole<Node>, node: Node, io: IO, listenPort: UInt16, interface: TunnelInterface,
+                            join: ControlMessage, logger: Logger, identity: [String: String] = [:],
+                            ready: @escaping @Sendable () -> Void = {}) {
+        self.init(role: role, nodes: [node], ios: [io], listenPort: listenPort, interface: interface, join: join,
+                  logger: logger, identity: identity, ready: ready)
+    }
+
+    /// Connects to the portal and runs the loops until `stop` or a refusal (worker 0 on the calling thread).
     ///
     /// - Parameters:
-    ///   - makeLoop: the backend's event loop around the tunnel.
-    ///   - installStop: called once with the loop's stop handle (the caller wires SIGINT/SIGTERM to it).
+    ///   - makeLoop: the backend's event loop around a worker's tunnel.
+    ///   - installStop: called once with worker 0's stop handle (the caller wires SIGINT/SIGTERM to it), before
+    ///     any other worker's thread starts.
     /// - Returns: nil after a clean stop, or the portal's refusal.
     public func run<Loop: PacketEventLoop>(
         portal: PortalEndpoint, token: String, uapiName: String?, metrics: MetricsListenAddress? = nil,
         makeLoop: (IO, WireGuardTunnel<Node, IO>) throws -> Loop,
         installStop: (any LoopSignal) -> Void
     ) throws(NodeDaemonError) -> String? where Loop.Handler == WireGuardTunnel<Node, IO> {
-        let wake = Locked<(any LoopSignal)?>(nil)
-        let mailbox = ControlMailbox<NodeRequest<Node.Command>, InterfaceAnswer>(
-            closedAnswer: .uapi(UAPIServer.closedAnswer)
-        ) {
-            wake.withLock { $0?.signal() }
+        let workers = nodes.count
+        let wakes = (0..<workers).map { _ in Locked<(any LoopSignal)?>(nil) }
+        let mailboxes = wakes.map { wake in
+            Mailbox(closedAnswer: .uapi(UAPIServer.closedAnswer)) { wake.withLock { $0?.signal() } }
         }
         let connection = Locked<PortalClient?>(nil)
         let listenPort = self.listenPort
-        let tunnel = WireGuardTunnel<Node, IO>(
-            node: node, pool: io.pool, batchSize: 64, mailbox: mailbox,
-            handler: { tunnel, request, time in
-                switch request {
-                case .portal(let command):
-                    tunnel.node.handle(command, now: time)
-                    return .uapi("")
-                case .uapi(let uapi):
-                    return .uapi(tunnel.answerReadOnlyUAPI(uapi, now: time, listenPort: listenPort))
-                case .metrics(let limit):
-                    return .metrics(tunnel.metricsSnapshot(now: time, peerLimit: limit))
-                }
-            },
-            events: { [role, logger, identity] event in
-                guard let message = role.message(event) else { return }
-                AuditLog.record(message, direction: .sent, logger: logger, extra: identity)
-                if connection.withLock({ $0?.send(message.encoded()) }) != true {
-                    logger.warning("portal unreachable; message not sent", metadata: [
-                        "message_type": "\(message.eventName)"])
-                }
-            })
-        let loop: Loop
-        do {
-            loop = try makeLoop(io, tunnel)
-        } catch {
-            throw .loop("\(error)")
+        let exchange = workers > 1 ? WorkerExchange(workers: workers) : nil
+        let tunnels = (0..<workers).map { worker in
+            WireGuardTunnel<Node, IO>(
+                node: nodes[worker], pool: ios[worker].pool, batchSize: 64, mailbox: mailboxes[worker],
+                handler: { tunnel, request, time in
+                    switch request {
+                    case .portal(let command):
+                        tunnel.node.handle(command, now: time)
+                        return .uapi("")
+                    case .uapi(let uapi):
+                        return .uapi(tunnel.answerReadOnlyUAPI(uapi, now: time, listenPort: listenPort))
+                    case .uapiSnapshot:
+                        return .uapiSnapshot(tunnel.snapshot(now: time, listenPort: listenPort))
+                    case .metrics(let limit):
+                        return .metrics(tunnel.metricsSnapshot(now: time, peerLimit: limit))
+                    }
+                },
+                exchange: exchange,
+                events: { [role, logger, identity] event in
+                    guard let message = role.message(event) else { return }
+                    AuditLog.record(message, direction: .sent, logger: logger, extra: identity)
+                    if connection.withLock({ $0?.send(message.encoded()) }) != true {
+                        logger.warning("portal unreachable; message not sent", metadata: [
+                            "message_type": "\(message.eventName)"])
+                    }
+                })
         }
-        wake.withLock { $0 = loop.wakeHandle }
-        let stop = loop.stopHandle
+        var loops: [Loop] = []
+        for worker in 0..<workers {
+            let loop: Loop
+            do {
+                loop = try makeLoop(ios[worker], tunnels[worker])
+            } catch {
+                throw .loop("\(error)")
+            }
+            let wake = loop.wakeHandle
+            wakes[worker].withLock { $0 = wake }
+            exchange?.setWake(worker: worker) { wake.signal() }
+            loops.append(loop)
+        }
+        let stop = loops[0].stopHandle
         installStop(stop)
+        var threads: [WorkerLoopThread] = []
+        defer {
+            for (offset, thread) in threads.enumerated() {
+                if let failure = thread.stopAndJoin() {
+                    logger.error("worker stopped", metadata: ["worker": "\(offset + 1)", "error": "\(failure)"])
+                }
+            }
+        }
+        for worker in 1..<workers {
+            do {
+                threads.append(try WorkerLoopThread.start(loops[worker]) { stop.signal() })
+            } catch {
+                throw .loop("cannot start worker \(worker): \(error)")
+            }
+        }
+        let mainLoop = loops[0]
+        loops.removeAll()
 
         var uapi: UAPIServer?
         if let uapiName {
             do {
-                let server = try UAPIServer(interface: uapiName) { request in
-                    guard case .uapi(let text) = mailbox.submit(.uapi(request)) else { return UAPIServer.closedAnswer }
-                    return text
-                }
+                let server = try UAPIServer(interface: uapiName) { request in Self.answerUAPI(request, mailboxes) }
                 try server.start()
                 uapi = server
             } catch {
@@ -119,7 +164,7 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
             }
         }
         defer {
-            mailbox.close()
+            for mailbox in mailboxes { mailbox.close() }
             uapi?.stop()
         }
         var metricsServer: MetricsHTTPServer?
@@ -127,8 +172,14 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
             let exporter = TunnelMetricsExporter()
             do {
                 metricsServer = try MetricsHTTPServer(address: metrics) { peers in
-                    guard case .metrics(let snapshot) = mailbox.submit(.metrics(peerLimit: peers)) else { return nil }
-                    return exporter.render(snapshot)
+                    var snapshots: [TunnelMetricsSnapshot] = []
+                    for mailbox in mailboxes {
+                        guard case .metrics(let snapshot) = mailbox.submit(.metrics(peerLimit: peers)) else {
+                            return nil
+                        }
+                        snapshots.append(snapshot)
+                    }
+                    return exporter.render(snapshots, peerLimit: peers)
                 }
             } catch {
                 throw .metrics("\(error)")
@@ -146,7 +197,7 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
                     AuditLog.record(joinMessage, direction: .sent, logger: logger, extra: identity)
                     _ = connection.withLock { $0?.send(joinText) }
                 },
-                received: { [weak self] text in self?.received(text, mailbox: mailbox) },
+                received: { [weak self] text in self?.received(text, mailboxes: mailboxes) },
                 disconnected: { [logger] reason in
                     logger.warning("portal connection lost; reconnecting", metadata: ["reason": "\(reason)"])
                 },
@@ -164,16 +215,37 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
         defer { client.stop() }
 
         do {
-            try loop.run()
+            try mainLoop.run()
         } catch {
             throw .loop("\(error)")
         }
-        if let failure = tunnel.failure { throw .loop("\(failure)") }
+        // Every worker stops with the first; their tunnels are read only once their threads have ended.
+        for (offset, thread) in threads.enumerated() {
+            if let failure = thread.stopAndJoin() { throw .loop("worker \(offset + 1) failed: \(failure)") }
+        }
+        threads.removeAll()
+        if let failure = tunnels.lazy.compactMap(\.failure).first { throw .loop("\(failure)") }
         return refusal.withLock { $0 }
     }
 
-    /// A text frame from the portal: decoded, logged, host changes queued, command posted to the loop.
-    func received(_ text: String, mailbox: ControlMailbox<NodeRequest<Node.Command>, InterfaceAnswer>) {
+    /// One UAPI request for the whole node: a `wg show` merges every worker's peers; a `wg set` is refused.
+    static func answerUAPI(_ request: UAPIRequest, _ mailboxes: [Mailbox]) -> String {
+        guard mailboxes.count > 1, case .get = request else {
+            guard case .uapi(let text) = mailboxes[0].submit(.uapi(request)) else { return UAPIServer.closedAnswer }
+            return text
+        }
+        var snapshots: [UAPIDeviceSnapshot] = []
+        for mailbox in mailboxes {
+            guard case .uapiSnapshot(let snapshot) = mailbox.submit(.uapiSnapshot) else {
+                return UAPIServer.closedAnswer
+            }
+            snapshots.append(snapshot)
+        }
+        return InterfaceControl.mergedGetResponse(snapshots) ?? UAPIServer.closedAnswer
+    }
+
+    /// A text frame from the portal: decoded, logged, host changes queued, command posted to every worker's loop.
+    func received(_ text: String, mailboxes: [Mailbox]) {
         let message: ControlMessage
         do {
             message = try ControlMessage.decode(text)
@@ -209,7 +281,7 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
                     "message_type": "\(message.eventName)", "error": "\(error)"])
             }
         }
-        mailbox.post(.portal(command))
+        for mailbox in mailboxes { mailbox.post(.portal(command)) }
     }
 
     /// Waits for queued host changes, then undoes them (routes; the device goes when its descriptor closes).

@@ -8,4 +8,6 @@ public enum NodeRequest<Command: Sendable>: Sendable {
     case uapi(UAPIRequest)
     /// A metrics scrape: the tunnel's counters and the byte counters of the `peerLimit` busiest peers.
     case metrics(peerLimit: Int)
+    /// What `wg show` reports, as a snapshot: with several workers, each reports the peers living on it.
+    case uapiSnapshot
 }

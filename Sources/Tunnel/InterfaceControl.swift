@@ -24,17 +24,14 @@ public final class InterfaceControl: Sendable {
         }
         switch request {
         case .get:
-            var merged: UAPIDeviceSnapshot?
+            var snapshots: [UAPIDeviceSnapshot] = []
             for mailbox in mailboxes {
                 guard case .uapiSnapshot(let snapshot) = mailbox.submit(.uapiSnapshot) else {
                     return UAPIServer.closedAnswer
                 }
-                if merged == nil { merged = snapshot } else { merged!.peers += snapshot.peers }
+                snapshots.append(snapshot)
             }
-            guard var merged else { return UAPIServer.closedAnswer }
-            // Sorted by base64 key as one worker sorts them, each key encoded once.
-            merged.peers = merged.peers.map { ($0.publicKey.raw.base64, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
-            return merged.getResponse
+            return Self.mergedGetResponse(snapshots) ?? UAPIServer.closedAnswer
         case .set:
             var answer: String?
             for mailbox in mailboxes {
@@ -46,6 +43,16 @@ public final class InterfaceControl: Sendable {
             }
             return answer ?? UAPIServer.closedAnswer
         }
+    }
+
+    /// The `wg show` answer for an interface whose workers gave `snapshots` (each with the peers living on it),
+    /// or nil for none.
+    public static func mergedGetResponse(_ snapshots: [UAPIDeviceSnapshot]) -> String? {
+        guard var merged = snapshots.first else { return nil }
+        for snapshot in snapshots.dropFirst() { merged.peers += snapshot.peers }
+        // Sorted by base64 key as one worker sorts them, each key encoded once.
+        merged.peers = merged.peers.map { ($0.publicKey.raw.base64, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        return merged.getResponse
     }
 
     /// One metrics snapshot per worker, or nil once the interface is stopping.

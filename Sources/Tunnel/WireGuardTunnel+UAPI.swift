@@ -16,7 +16,8 @@ extension WireGuardTunnel {
         }
     }
 
-    func snapshot(now: WireGuardTime, listenPort: UInt16) -> UAPIDeviceSnapshot {
+    /// What `wg show` reports for this worker: the interface and the peers living here (all without a shard).
+    public func snapshot(now: WireGuardTime, listenPort: UInt16) -> UAPIDeviceSnapshot {
         let zero = PresharedKey(raw: Key32(bytes: .zero))
         // Sorted by base64 key, each encoded once: thousands of peers must not cost a noticeable pause.
         let peers = device.allStatistics(now: now.monotonic).map { stats -> (String, UAPIPeerSnapshot) in

@@ -35,6 +35,10 @@ struct GatewayDaemonCommand: ParsableCommand {
           help: "Do not masquerade Client traffic leaving through other interfaces; route 100.64.0.0/10 yourself.")
     var noMasquerade = false
 
+    @Option(help: ArgumentHelp("Data-path workers, each with its own sockets, TUN queue and Clients "
+                               + "(1...255; default: one per core)."))
+    var threads: String?
+
     func run() throws {
         let context = try Runtime(global)
         let parsed: ConfigEndpoint
@@ -46,7 +50,9 @@ struct GatewayDaemonCommand: ParsableCommand {
         guard let announced = parsed.resolved else {
             throw FZCtlError.invalidInput("--endpoint '\(DisplayText.echo(endpoint))' must be an IP address and port")
         }
-        let prepared = try node.prepare(defaultInterface: "fz-gateway", context: context)
+        let workers = try WorkerCount.resolve(threads)
+        var prepared = try node.prepare(defaultInterface: "fz-gateway", context: context)
+        prepared.options.threads = workers
         let info = try prepared.crypto()
         try NodeLauncher.runGateway(dispatching: info, prepared: prepared, endpoint: announced,
                                     listenPort: listenPort ?? announced.port, masquerade: !noMasquerade,
@@ -135,7 +141,7 @@ struct PreparedNode {
     let interface: String
     let cryptoName: String
     let named: CryptoBackendInfo?
-    let options: InterfaceOptions
+    var options: InterfaceOptions
     let logger: Logger
 
     func crypto() throws -> CryptoBackendInfo {
@@ -152,10 +158,14 @@ enum NodeLauncher {
         _ backend: B.Type, info: CryptoBackendInfo, prepared: PreparedNode, endpoint: Endpoint, listenPort: UInt16,
         masquerade: Bool, logger: Logger
     ) throws {
-        let device = WireGuardDevice<B>(privateKey: SecureRandom.privateKey(), random: SystemRandomNumberGenerator())
-        let node = GatewayNode<B, AuthorizationTable>(device: device)
-        let join = ControlMessage.join(JoinPayload(publicKey: device.publicKey!, endpoint: endpoint))
-        try run(node: node, role: NodeRole<GatewayNode<B, AuthorizationTable>>.gateway(), join: join, info: info,
+        // One key for every worker's device: they are one Gateway to the Clients.
+        let privateKey = SecureRandom.privateKey()
+        let nodes = WorkerCount.shards(prepared.options.threads).map { shard in
+            GatewayNode<B, AuthorizationTable>(device: WireGuardDevice<B>(
+                privateKey: privateKey, random: SystemRandomNumberGenerator(), shard: shard))
+        }
+        let join = ControlMessage.join(JoinPayload(publicKey: nodes[0].device.publicKey!, endpoint: endpoint))
+        try run(nodes: nodes, role: NodeRole<GatewayNode<B, AuthorizationTable>>.gateway(), join: join, info: info,
                 prepared: prepared, port: listenPort, logger: logger) { interface in
             let forwarding = GatewayForwarding(interface: interface, masquerade: masquerade)
             do {
@@ -177,23 +187,23 @@ enum NodeLauncher {
         let join = ControlMessage.join(JoinPayload(publicKey: device.publicKey!))
         logger.info("feature flag", metadata: [
             "flag": "\(FeatureFlag.icmpErrorUnreachableProhibitedCreateNewFlow.rawValue)", "enabled": "\(reauthorize)"])
-        try run(node: node, role: NodeRole<ClientNode<B, AuthorizationTable>>.client(), join: join, info: info,
+        try run(nodes: [node], role: NodeRole<ClientNode<B, AuthorizationTable>>.client(), join: join, info: info,
                 prepared: prepared, port: nil, logger: logger) { _ in {} }
     }
 
     /// Opens the TUN device and sockets, sets up the host, runs until stopped, and undoes the host changes.
     static func run<Node: ControlledNode>(
-        node: Node, role: NodeRole<Node>, join: ControlMessage, info: CryptoBackendInfo, prepared: PreparedNode,
+        nodes: [Node], role: NodeRole<Node>, join: ControlMessage, info: CryptoBackendInfo, prepared: PreparedNode,
         port: UInt16?, logger: Logger, hostSetup: (String) throws -> () -> Void
     ) throws {
         switch prepared.options.io {
         case .epoll:
-            try run(node: node, on: EpollInterface.self, makeLoop: { try EpollEventLoop(io: $0, handler: $1) },
+            try run(nodes: nodes, on: EpollInterface.self, makeLoop: { try EpollEventLoop(io: $0, handler: $1) },
                     role: role, join: join, info: info, prepared: prepared, port: port, logger: logger,
                     hostSetup: hostSetup)
         case .ioUring:
             #if IOUring
-            try run(node: node, on: IOUringInterface.self, makeLoop: { try IOUringEventLoop(io: $0, handler: $1) },
+            try run(nodes: nodes, on: IOUringInterface.self, makeLoop: { try IOUringEventLoop(io: $0, handler: $1) },
                     role: role, join: join, info: info, prepared: prepared, port: port, logger: logger,
                     hostSetup: hostSetup)
             #else
@@ -202,23 +212,33 @@ enum NodeLauncher {
         }
     }
 
-    /// The node on one concrete packet I/O backend.
+    /// The node on one concrete packet I/O backend, one node per worker (sockets on one port with
+    /// `SO_REUSEPORT` and the receiver-index steering program, one queue each of a multi-queue TUN).
     static func run<Node: ControlledNode, Backend: InterfaceBackend, Loop: PacketEventLoop>(
-        node: Node, on backend: Backend.Type, makeLoop: (Backend.IO, WireGuardTunnel<Node, Backend.IO>) throws -> Loop,
+        nodes: [Node], on backend: Backend.Type,
+        makeLoop: (Backend.IO, WireGuardTunnel<Node, Backend.IO>) throws -> Loop,
         role: NodeRole<Node>, join: ControlMessage, info: CryptoBackendInfo,
         prepared: PreparedNode, port: UInt16?, logger: Logger, hostSetup: (String) throws -> () -> Void
     ) throws where Loop.Handler == WireGuardTunnel<Node, Backend.IO> {
-        let io: Backend.IO
+        let workers = nodes.count
+        var ios: [Backend.IO] = []
         do {
-            let opened = try Backend.openInterface(name: prepared.interface, port: port, mtu: mtu,
-                                                   offloads: prepared.options.offloads, shared: false)
-            io = opened.io
-            if let reason = opened.ipv6Unavailable {
-                logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(reason)"])
+            var bindPort = port
+            for _ in 0..<workers {
+                let opened = try Backend.openInterface(name: prepared.interface, port: bindPort, mtu: mtu,
+                                                       offloads: prepared.options.offloads, shared: workers > 1)
+                if ios.isEmpty, let reason = opened.ipv6Unavailable {
+                    logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(reason)"])
+                }
+                // The other workers bind the port the first one got (an ephemeral one when none was asked).
+                bindPort = Backend.listenPort(of: opened.io)
+                ios.append(opened.io)
             }
         } catch {
             throw FZCtlError.invalidInput("cannot open the interface \(prepared.interface): \(error)")
         }
+        let steering = workers > 1 ? UpCommand.attachSteering(Backend.udpFileDescriptors(of: ios[0]),
+                                                              workers: workers, logger: logger) : "none"
         let interface = TunnelInterface(name: prepared.interface)
         do {
             try interface.bringUp(mtu: mtu)
@@ -227,18 +247,18 @@ enum NodeLauncher {
         }
         let undoHost = try hostSetup(prepared.interface)
         defer { undoHost() }
-        let listenPort = Backend.listenPort(of: io)
+        let listenPort = Backend.listenPort(of: ios[0])
         let notifier = prepared.options.notifier
         let status = "\(role.name) \(prepared.interface) up, tunnel addresses assigned by the portal"
-        let daemon = NodeDaemon(role: role, node: node, io: io, listenPort: listenPort, interface: interface,
+        let daemon = NodeDaemon(role: role, nodes: nodes, ios: ios, listenPort: listenPort, interface: interface,
                                 join: join, logger: logger) { notifier.tell(.ready(status: status), logger: logger) }
         defer { daemon.cleanUp() }
         logger.info("\(role.name) up", metadata: [
             "interface": "\(prepared.interface)",
             "listen_port": .stringConvertible(Int(listenPort)),
-            "public_key": "\(node.device.publicKey?.raw.base64 ?? "")", "portal": "\(prepared.portal)",
+            "public_key": "\(nodes[0].device.publicKey?.raw.base64 ?? "")", "portal": "\(prepared.portal)",
             "crypto": "\(info.name)", "crypto_implementation": "\(info.implementation)", "io": "\(Backend.name)",
-            "offloads": "\(io.offloads)",
+            "offloads": "\(ios[0].offloads)", "threads": .stringConvertible(workers), "steering": "\(steering)",
         ])
         let refusal: String?
         do {

@@ -249,17 +249,12 @@ struct UpCommand: ParsableCommand {
         protocolConfiguration.mtu = mtu
         testTimers?.apply(to: &protocolConfiguration)
         let exchange = workers > 1 ? WorkerExchange(workers: workers) : nil
-        // One cookie secret for all workers: a peer under load retries from a new index, so from any of them.
-        var seedGenerator = SystemRandomNumberGenerator()
-        let cookieSeed = Key32(bytes: SIMD32<UInt8>((0..<32).map { _ in
-            UInt8.random(in: 0...255, using: &seedGenerator)
-        }))
+        let shards = WorkerCount.shards(workers)
         var tunnels: [Tunnel] = []
         for worker in 0..<workers {
             let device = WireGuardDevice<B>(
                 privateKey: file.interface.privateKey, configuration: protocolConfiguration,
-                random: SystemRandomNumberGenerator(),
-                shard: workers > 1 ? WorkerShard(worker: worker, workers: workers, cookieSeed: cookieSeed) : nil)
+                random: SystemRandomNumberGenerator(), shard: shards[worker])
             for (peer, section) in zip(peers, file.peers) {
                 do {
                     try device.addPeer(peer)

@@ -18,4 +18,14 @@ enum WorkerCount {
         }
         return count
     }
+
+    /// Each worker's shard of an interface with `workers` workers (nil alone), all with one random cookie seed:
+    /// a peer under load retries from a new index, so from any worker, and its cookie must hold there.
+    static func shards(_ workers: Int) -> [WorkerShard?] {
+        guard workers > 1 else { return [nil] }
+        var generator = SystemRandomNumberGenerator()
+        let seedBytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let cookieSeed = Key32(bytes: SIMD32<UInt8>(seedBytes))
+        return (0..<workers).map { WorkerShard(worker: $0, workers: workers, cookieSeed: cookieSeed) }
+    }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end check of the zero-trust layer (issue 6) with real processes in network namespaces:
 #
-#   zero-trust.sh [--io NAME] [--crypto NAME] [--log-dir DIR] [--only a,b1,...] [--fzctl] FZCTL
+#   zero-trust.sh [--io NAME] [--crypto NAME] [--gateway-threads N] [--log-dir DIR] [--only a,b1,...] [--fzctl] FZCTL
 #
 #   ns client  --veth 10.200.0.0/24--  ns gateway  --veth--  ns resources
 #   fzctl client (alice, then bob)     fzctl portal            10.201.1.10 (web), 10.201.2.10 (db),
@@ -32,11 +32,13 @@ IO=epoll
 CRYPTO=auto
 LOG_DIR=""
 ONLY=""
+GATEWAY_THREADS=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --io) IO=$2; shift 2 ;;
         --crypto) CRYPTO=$2; shift 2 ;;
         --log-dir) LOG_DIR=$2; shift 2 ;;
+        --gateway-threads) GATEWAY_THREADS=$2; shift 2 ;;
         --only) ONLY=",$2,"; shift 2 ;;
         --fzctl) FZCTL=$2; shift 2 ;;
         -*) echo "FAIL (setup): unknown option $1"; exit 2 ;;
@@ -310,11 +312,15 @@ start_gateway() {
     ip netns exec "$NS_G" env NOTIFY_SOCKET="$WORK/notify.sock" "$FZCTL" gateway --portal "$PORTAL_WS" \
         --token "$GW_TOKEN" \
         --endpoint "$GW_UNDERLAY:$WG_PORT" --listen-port "$WG_PORT" --interface "$TUN_G" --io "$IO" \
-        --crypto "$CRYPTO" --log-format json > "$GATEWAY_LOG" 2>&1 &
+        --crypto "$CRYPTO" ${GATEWAY_THREADS:+--threads "$GATEWAY_THREADS"} --log-format json > "$GATEWAY_LOG" 2>&1 &
     GATEWAY_PID=$!
     PIDS+=("$GATEWAY_PID")
     wait_alive "$GATEWAY_PID" 20 gateway_ready \
         || fatal "the gateway did not join (portal init to gw-1) and bring up $TUN_G in 20 s (or exited)"
+    if [ -n "$GATEWAY_THREADS" ]; then
+        grep -q "\"message\":\"gateway up\".*\"threads\":$GATEWAY_THREADS[,}]" "$GATEWAY_LOG" \
+            || fatal "the gateway's 'gateway up' line does not say threads $GATEWAY_THREADS"
+    fi
 }
 
 routed_into() {  # routed_into TUN ADDRESS
@@ -697,7 +703,8 @@ else
 fi
 
 if [ "$FAILED" -eq 0 ]; then
-    echo "PASS zero-trust io=$IO crypto=$CRYPTO: $PASSED scenarios passed, $SKIPPED skipped"
+    echo "PASS zero-trust io=$IO crypto=$CRYPTO gateway_threads=${GATEWAY_THREADS:-default}:" \
+        "$PASSED scenarios passed, $SKIPPED skipped"
 else
     echo "FAIL zero-trust io=$IO crypto=$CRYPTO: $FAILED failed ($FAILED_NAMES ), $PASSED passed"
     exit 1

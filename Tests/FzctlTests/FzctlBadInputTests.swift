@@ -131,6 +131,8 @@ enum BadInputFiles {
         Case(arguments: ["bench", "tunnel", "--threads", "1,0"], status: 1, names: "'0' is not a number of workers"),
         Case(arguments: ["bench", "tunnel", "--threads", "256"], status: 1, names: "'256' is not a number of workers"),
         Case(arguments: ["up", "/nonexistent.conf", "--threads", "0"], status: 1, names: "--threads"),
+        Case(arguments: ["gateway", "--portal", "ws://127.0.0.1:9", "--token", "t", "--endpoint", "127.0.0.1:51820",
+                         "--threads", "256"], status: 1, names: "--threads: '256' is not a number of workers"),
         Case(arguments: ["bench", "io", "--sizes", "64,,1420"], status: 1, names: "--sizes '64,,1420'"),
         Case(arguments: ["bench", "io", "--modes", "send"], status: 1, names: "--modes: 'send' is not a mode"),
         Case(arguments: ["bench", "io", "--offload-modes", "on,"], status: 1, names: "--offload-modes: ''"),

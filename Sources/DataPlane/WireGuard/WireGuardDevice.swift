@@ -206,6 +206,17 @@ public final class WireGuardDevice<Backend: CryptoBackend> {
         self.peer(peer)?.publicKey
     }
 
+    /// Whether the peer in slot `peer` lives on this worker (always without a shard); false for a free slot.
+    public func livesHere(_ peer: PeerID) -> Bool {
+        guard let state = self.peer(peer) else { return false }
+        return state.home == worker
+    }
+
+    /// Whether a peer with public key `key` lives (or would live) on this worker: always without a shard.
+    public func isHome(of key: PublicKey) -> Bool {
+        shard.map { $0.home(of: key) == $0.worker } ?? true
+    }
+
     /// One more than the highest slot index in use (0 with no peers): arrays of this size can hold
     /// per-peer state for every current `PeerID`.
     public var peerSlotCount: Int { slots.count }

@@ -8,6 +8,11 @@
 /// (ICMP errors always pass). Authorizations expire by wall-clock time, swept every second; a Client left
 /// with none is removed and the portal told (`goodbye`). Sans-IO like the engine: time is an argument,
 /// outputs are polled. Per-Client state lives in arrays indexed by the engine's dense ``PeerID``.
+///
+/// With several workers (a device with a ``WorkerShard``) every worker runs one GatewayNode and applies every
+/// portal command, so each holds every Client's authorizations; a Client's packets are filtered on the worker its
+/// peer lives on (the others hand them there), and only that worker tells the portal about the Client, so each
+/// event is sent once.
 public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: TunnelNode {
     public typealias ControlEvent = GatewayEvent
 
@@ -66,7 +71,7 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
         case .authorizeFlow(let authorization):
             apply(authorization)
             emit(.flowAuthorized(reference: authorization.reference, client: authorization.client,
-                                 resource: authorization.resource.id))
+                                 resource: authorization.resource.id), about: authorization.clientPublicKey)
         case .rejectAccess(let client, let resource):
             modify(client) { $0.policy.revoke(resource) }
         case .updateExpiry(let client, let resource, let expiresAt):
@@ -121,8 +126,9 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
 
     func removeClient(_ client: ClientID, goodbye: Bool) {
         guard let peer = peersByClient.removeValue(forKey: client) else { return }
+        let key = device.publicKey(of: peer)
         removePeer(peer)
-        if goodbye { emit(.goodbye(client: client)) }
+        if goodbye, let key { emit(.goodbye(client: client), about: key) }
     }
 
     func removePeer(_ peer: PeerID) {
@@ -133,7 +139,9 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
         }
     }
 
-    func emit(_ event: GatewayEvent) {
+    /// Queues `event` about the Client with public key `client`, on the one worker its peer lives on.
+    func emit(_ event: GatewayEvent, about client: PublicKey) {
+        guard device.isHome(of: client) else { return }
         events.push(event)
     }
 
@@ -169,8 +177,9 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
             guard var entry = clients[index], let earliest = entry.policy.earliestExpiry, earliest <= wall else {
                 continue
             }
+            let key = device.publicKey(of: entry.peer)
             for resource in entry.policy.removeExpired(now: wall) {
-                emit(.authorizationExpired(client: entry.id, resource: resource))
+                if let key { emit(.authorizationExpired(client: entry.id, resource: resource), about: key) }
             }
             clients[index] = entry
             if entry.policy.isEmpty { removeClient(entry.id, goodbye: true) }
@@ -241,6 +250,10 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
         guard let peer = device.peer(routing: flow.destination), Int(peer.index) < clients.count,
               let entry = clients[Int(peer.index)], entry.addresses.contains(flow.destination) else {
             return .dropped(.noRoute)
+        }
+        // Filtered and counted once, where the Client's session lives.
+        guard device.livesHere(peer) else {
+            return device.encapsulate(to: peer, buffer: buffer, packet: packet, now: now)
         }
         let fromGateway = addresses?.contains(flow.source) ?? false
         guard fromGateway || flow.isICMPError || entry.policy.allowsReply(flow) else {
