@@ -124,7 +124,9 @@ struct IOBenchmark {
         } catch {
             return failed("\(error)")
         }
-        let orders = countReorderings && mode == .forward ? sinks.map { $0.startCountingReorderings() } : []
+        let orders = countReorderings && mode == .forward ? sinks.map {
+            $0.startCountingReorderings(datagramBytes: size)
+        } : []
         defer { for order in orders { order.stop() } }
         let generator: UDPGSOGenerator
         do {
@@ -359,7 +361,12 @@ final class IOBenchHandler<IO: PacketIO>: PacketIOHandler {
     }
 }
 
-/// A plain UDP socket on 127.0.0.1 that `forward` rows send to and nobody reads.
+/// A UDP socket on 127.0.0.1 that `forward` rows send to and nobody reads (unless reorderings are counted).
+///
+/// It takes GSO trains whole (`UDP_GRO`), as a NIC with UDP segmentation offload would: on loopback the kernel
+/// delivers a worker's send synchronously, in the worker's own context, and without GRO here it would split
+/// every train into one buffer per datagram only to drop them at the full queue, so a forward row would measure
+/// the sink's kernel work as much as the backend's.
 final class BenchSinkSocket {
     let fileDescriptor: Int32
     let endpoint: Endpoint
@@ -368,14 +375,20 @@ final class BenchSinkSocket {
         let (fd, port) = try BenchSocket.openLoopbackUDP()
         fileDescriptor = fd
         endpoint = Endpoint(address: .v4(IPv4Address(127, 0, 0, 1)), port: port)
+        do {
+            try BenchSocket.set(fd, BenchSocket.solUDP, BenchSocket.udpGRO, 1, name: "UDP_GRO")
+        } catch {
+            close(fd)
+            throw error
+        }
     }
 
     deinit { close(fileDescriptor) }
 
     /// Starts reading the sink on a thread of its own and counting datagrams that arrive after a later one of
-    /// their flow (by the generator's sequence numbers).
-    func startCountingReorderings() -> ReorderCounter {
-        let counter = ReorderCounter(fileDescriptor: fileDescriptor)
+    /// their flow (by the generator's sequence numbers). A read may return a train of `datagramBytes` datagrams.
+    func startCountingReorderings(datagramBytes: Int) -> ReorderCounter {
+        let counter = ReorderCounter(fileDescriptor: fileDescriptor, datagramBytes: datagramBytes)
         counter.start()
         return counter
     }
@@ -385,11 +398,13 @@ final class BenchSinkSocket {
 /// drop (the sink's buffer overflowing) leaves a gap, never a reordering, so any count above 0 is one.
 final class ReorderCounter: Sendable {
     private let fileDescriptor: Int32
+    private let datagramBytes: Int
     private let thread = BenchThread()
     private let result = Mutex<(reorderings: Int, checked: Int)>((0, 0))
 
-    init(fileDescriptor: Int32) {
+    init(fileDescriptor: Int32, datagramBytes: Int) {
         self.fileDescriptor = fileDescriptor
+        self.datagramBytes = datagramBytes
     }
 
     /// Datagrams checked so far (valid after `finish()`).
@@ -424,15 +439,20 @@ final class ReorderCounter: Sendable {
                 _ = Glibc.poll(&poll, 1, 10)
                 continue
             }
-            guard count >= UDPGSOGenerator.headerBytes, buffer[0] == 4 else { continue }
-            let flow = Int(buffer.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
-            let sequence = buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian
-            guard flow < highest.count else { continue }
-            checked += 1
-            if let top = highest[flow], sequence < top {
-                reorderings += 1
-            } else {
-                highest[flow] = sequence
+            // One datagram, or a train of them back to back (UDP_GRO), each `datagramBytes` but maybe the last.
+            var offset = 0
+            while count - offset >= UDPGSOGenerator.headerBytes {
+                defer { offset += datagramBytes }
+                guard buffer[offset] == 4 else { continue }
+                let flow = Int(buffer.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian)
+                let sequence = buffer.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian
+                guard flow < highest.count else { continue }
+                checked += 1
+                if let top = highest[flow], sequence < top {
+                    reorderings += 1
+                } else {
+                    highest[flow] = sequence
+                }
             }
         }
         result.withLock { $0 = (reorderings, checked) }
