@@ -126,7 +126,7 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
             do {
                 loop = try makeLoop(ios[worker], tunnels[worker])
             } catch {
-                throw .loop("\(error)")
+                throw .loop(workers > 1 ? "worker \(worker) of \(workers): \(error)" : "\(error)")
             }
             let wake = loop.wakeHandle
             wakes[worker].withLock { $0 = wake }
@@ -187,6 +187,9 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
             logger.info("metrics served", metadata: ["metrics_listen": "\(metricsServer!.boundAddress)"])
         }
         defer { metricsServer?.stop() }
+        // Runs before the line above: a scrape waiting on a stopped loop gets the closed answer, so stopping the
+        // metrics server does not wait for it forever.
+        defer { for mailbox in mailboxes { mailbox.close() } }
 
         let joinText = joinMessage.encoded()
         let client = PortalClient(

@@ -222,20 +222,23 @@ enum NodeLauncher {
     ) throws where Loop.Handler == WireGuardTunnel<Node, Backend.IO> {
         let workers = nodes.count
         var ios: [Backend.IO] = []
-        do {
-            var bindPort = port
-            for _ in 0..<workers {
-                let opened = try Backend.openInterface(name: prepared.interface, port: bindPort, mtu: mtu,
-                                                       offloads: prepared.options.offloads, shared: workers > 1)
-                if ios.isEmpty, let reason = opened.ipv6Unavailable {
-                    logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(reason)"])
-                }
-                // The other workers bind the port the first one got (an ephemeral one when none was asked).
-                bindPort = Backend.listenPort(of: opened.io)
-                ios.append(opened.io)
+        var bindPort = port
+        for worker in 0..<workers {
+            let opened: (io: Backend.IO, ipv6Unavailable: Backend.Failure?)
+            do {
+                opened = try Backend.openInterface(name: prepared.interface, port: bindPort, mtu: mtu,
+                                                   offloads: prepared.options.offloads, shared: workers > 1)
+            } catch {
+                let share = workers > 1 ? " for worker \(worker) of \(workers) (its own UDP socket on the port, one "
+                    + "queue of a multi-queue TUN device)" : ""
+                throw FZCtlError.invalidInput("cannot open the interface \(prepared.interface)\(share): \(error)")
             }
-        } catch {
-            throw FZCtlError.invalidInput("cannot open the interface \(prepared.interface): \(error)")
+            if ios.isEmpty, let reason = opened.ipv6Unavailable {
+                logger.warning("IPv6 is unavailable; listening on IPv4 only", metadata: ["error": "\(reason)"])
+            }
+            // The other workers bind the port the first one got (an ephemeral one when none was asked).
+            bindPort = Backend.listenPort(of: opened.io)
+            ios.append(opened.io)
         }
         let steering = workers > 1 ? UpCommand.attachSteering(Backend.udpFileDescriptors(of: ios[0]),
                                                               workers: workers, logger: logger) : "none"

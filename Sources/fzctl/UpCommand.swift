@@ -304,6 +304,9 @@ struct UpCommand: ParsableCommand {
         }
         let metricsServer = try options.metrics.map { try Self.serveMetrics(at: $0, control: control, logger: logger) }
         defer { metricsServer?.stop() }
+        // Runs before the line above: a scrape waiting on a stopped loop gets the closed answer, so stopping the
+        // metrics server does not wait for it forever.
+        defer { control.close() }
 
         logger.info("interface up", metadata: [
             "interface": "\(name)", "listen_port": .stringConvertible(Int(boundPort)),

@@ -94,8 +94,8 @@ struct ShardedGatewayTests {
 
         #expect(encapsulate(on: nodes[0]) == .handOff(worker: 1))
         #expect(nodes[0].counters.allowed == 0)
-        let atHome = encapsulate(on: nodes[1])
-        #expect(atHome != .handOff(worker: 1), "the Client's own worker encrypts (or stages) the reply")
+        // The Client's own worker filters it and would encrypt it; with no endpoint learned yet it stops there.
+        #expect(encapsulate(on: nodes[1]) == .dropped(.noEndpoint))
         #expect(nodes[1].counters.allowed == 1)
         // A reply the Client's flows do not allow is dropped on its worker, not handed around again.
         let denied = TestPacket.make(from: TestPacket.v4("10.9.9.9"), to: .v4(clientAddresses.ipv4), proto: 6,
@@ -106,5 +106,51 @@ struct ShardedGatewayTests {
             nodes[1].encapsulate(buffer: $0, packet: 16..<(16 + denied.count), now: clock.now)
         }
         #expect(result == .dropped(.notAuthorized))
+    }
+
+    @Test(arguments: [0, 1])
+    func aPortalInitThatLeavesTheClientOutSaysGoodbyeOnce(home: Int) {
+        let clock = FakeClock()
+        let nodes = workers(now: clock.now)
+        for node in nodes { node.handle(.authorizeFlow(authorization(clientKey(livingOn: home))), now: clock.now) }
+        _ = nodes.map(events)
+        for node in nodes { node.handle(.initialize(addresses: gatewayAddresses, authorizations: []), now: clock.now) }
+        #expect(events(nodes[home]) == [.goodbye(client: client)])
+        #expect(events(nodes[1 - home]).isEmpty)
+        #expect(nodes.allSatisfy { $0.peer(of: client) == nil })
+    }
+
+    /// Each worker sweeps expiries on its own timer; an `updateExpiry` that arrives after one of them swept must
+    /// still find the Client on both, or replies read on the other worker would have no peer to be handed to.
+    @Test func anotherWorkerKeepsAnExpiredClientUntilItsHomeWorkerHasDecided() {
+        var clock = FakeClock()
+        let nodes = workers(now: clock.now)
+        let key = clientKey(livingOn: 1)
+        let expiry = UnixTime(seconds: clock.now.wallClock.unixSeconds + 2)
+        for node in nodes { node.handle(.authorizeFlow(authorization(key, expiresAt: expiry)), now: clock.now) }
+        _ = nodes.map(events)
+
+        // Worker 0 sweeps past the expiry before the home worker does, then the portal extends the authorization.
+        clock.advance(seconds: 3)
+        nodes[0].updateTimers(now: clock.now)
+        #expect(nodes[0].peer(of: client) != nil, "the other worker must not drop the Client before its home does")
+        let later = UnixTime(seconds: clock.now.wallClock.unixSeconds + 60)
+        for node in nodes {
+            node.handle(.updateExpiry(client: client, resource: web.id, expiresAt: later), now: clock.now)
+        }
+        for _ in 0..<10 {
+            clock.advance(seconds: 1)
+            for node in nodes { node.updateTimers(now: clock.now) }
+        }
+        #expect(nodes.allSatisfy { $0.authorizations == [client: [web.id]] })
+
+        // Without an extension the other worker lets go too, a few seconds after the home worker, silently.
+        for _ in 0..<(60 + 6) {
+            clock.advance(seconds: 1)
+            for node in nodes { node.updateTimers(now: clock.now) }
+        }
+        #expect(nodes.allSatisfy { $0.peer(of: client) == nil })
+        #expect(events(nodes[1]) == [.authorizationExpired(client: client, resource: web.id), .goodbye(client: client)])
+        #expect(events(nodes[0]).isEmpty)
     }
 }

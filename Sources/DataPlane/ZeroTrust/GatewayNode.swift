@@ -171,14 +171,23 @@ public final class GatewayNode<Backend: CryptoBackend, Policy: AccessPolicy>: Tu
         }
     }
 
+    /// How much later than its home worker another worker lets a Client's authorizations expire.
+    ///
+    /// Each worker sweeps on its own timer. Were another worker to drop a Client first, an `updateExpiry` arriving
+    /// in between would extend it on the home worker only, and replies the kernel put on the other worker's TUN
+    /// queue would find no peer to be handed to. Filtering happens on the home worker, so the other workers' copy
+    /// only has to outlive it; the grace is far above the sweep interval and a command's spread across workers.
+    static var otherWorkerExpiryGrace: Int64 { 5 }
+
     func sweep(now: WireGuardTime) {
         let wall = UnixTime(seconds: now.wallClock.unixSeconds)
+        let lagging = UnixTime(seconds: now.wallClock.unixSeconds - Self.otherWorkerExpiryGrace)
         for index in clients.indices {
-            guard var entry = clients[index], let earliest = entry.policy.earliestExpiry, earliest <= wall else {
-                continue
-            }
+            guard var entry = clients[index], let earliest = entry.policy.earliestExpiry else { continue }
+            let cutoff = device.livesHere(entry.peer) ? wall : lagging
+            guard earliest <= cutoff else { continue }
             let key = device.publicKey(of: entry.peer)
-            for resource in entry.policy.removeExpired(now: wall) {
+            for resource in entry.policy.removeExpired(now: cutoff) {
                 if let key { emit(.authorizationExpired(client: entry.id, resource: resource), about: key) }
             }
             clients[index] = entry
