@@ -66,14 +66,6 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
         self.ready = ready
     }
 
-    /// A node run by one worker.
-    public convenience init(role: NodeRole<Node>, node: Node, io: IO, listenPort: UInt16, interface: TunnelInterface,
-                            join: ControlMessage, logger: Logger, identity: [String: String] = [:],
-                            ready: @escaping @Sendable () -> Void = {}) {
-        self.init(role: role, nodes: [node], ios: [io], listenPort: listenPort, interface: interface, join: join,
-                  logger: logger, identity: identity, ready: ready)
-    }
-
     /// Connects to the portal and runs the loops until `stop` or a refusal (worker 0 on the calling thread).
     ///
     /// - Parameters:
@@ -88,9 +80,10 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
     ) throws(NodeDaemonError) -> String? where Loop.Handler == WireGuardTunnel<Node, IO> {
         let workers = nodes.count
         let wakes = (0..<workers).map { _ in Locked<(any LoopSignal)?>(nil) }
-        let mailboxes = wakes.map { wake in
+        let control = InterfaceControl(mailboxes: wakes.map { wake in
             Mailbox(closedAnswer: .uapi(UAPIServer.closedAnswer)) { wake.withLock { $0?.signal() } }
-        }
+        })
+        let mailboxes = control.mailboxes
         let connection = Locked<PortalClient?>(nil)
         let listenPort = self.listenPort
         let exchange = workers > 1 ? WorkerExchange(workers: workers) : nil
@@ -156,7 +149,7 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
         var uapi: UAPIServer?
         if let uapiName {
             do {
-                let server = try UAPIServer(interface: uapiName) { request in Self.answerUAPI(request, mailboxes) }
+                let server = try UAPIServer(interface: uapiName) { control.answerUAPI($0) }
                 try server.start()
                 uapi = server
             } catch {
@@ -164,7 +157,7 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
             }
         }
         defer {
-            for mailbox in mailboxes { mailbox.close() }
+            control.close()
             uapi?.stop()
         }
         var metricsServer: MetricsHTTPServer?
@@ -172,14 +165,7 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
             let exporter = TunnelMetricsExporter()
             do {
                 metricsServer = try MetricsHTTPServer(address: metrics) { peers in
-                    var snapshots: [TunnelMetricsSnapshot] = []
-                    for mailbox in mailboxes {
-                        guard case .metrics(let snapshot) = mailbox.submit(.metrics(peerLimit: peers)) else {
-                            return nil
-                        }
-                        snapshots.append(snapshot)
-                    }
-                    return exporter.render(snapshots, peerLimit: peers)
+                    control.metrics(peerLimit: peers).map { exporter.render($0, peerLimit: peers) }
                 }
             } catch {
                 throw .metrics("\(error)")
@@ -189,7 +175,7 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
         defer { metricsServer?.stop() }
         // Runs before the line above: a scrape waiting on a stopped loop gets the closed answer, so stopping the
         // metrics server does not wait for it forever.
-        defer { for mailbox in mailboxes { mailbox.close() } }
+        defer { control.close() }
 
         let joinText = joinMessage.encoded()
         let client = PortalClient(
@@ -229,22 +215,6 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
         threads.removeAll()
         if let failure = tunnels.lazy.compactMap(\.failure).first { throw .loop("\(failure)") }
         return refusal.withLock { $0 }
-    }
-
-    /// One UAPI request for the whole node: a `wg show` merges every worker's peers; a `wg set` is refused.
-    static func answerUAPI(_ request: UAPIRequest, _ mailboxes: [Mailbox]) -> String {
-        guard mailboxes.count > 1, case .get = request else {
-            guard case .uapi(let text) = mailboxes[0].submit(.uapi(request)) else { return UAPIServer.closedAnswer }
-            return text
-        }
-        var snapshots: [UAPIDeviceSnapshot] = []
-        for mailbox in mailboxes {
-            guard case .uapiSnapshot(let snapshot) = mailbox.submit(.uapiSnapshot) else {
-                return UAPIServer.closedAnswer
-            }
-            snapshots.append(snapshot)
-        }
-        return InterfaceControl.mergedGetResponse(snapshots) ?? UAPIServer.closedAnswer
     }
 
     /// A text frame from the portal: decoded, logged, host changes queued, command posted to every worker's loop.

@@ -1,3 +1,4 @@
+import Tunnel
 import WireGuardConfig
 
 /// What other threads ask a node's loop thread to do.
@@ -11,3 +12,5 @@ public enum NodeRequest<Command: Sendable>: Sendable {
     /// What `wg show` reports, as a snapshot: with several workers, each reports the peers living on it.
     case uapiSnapshot
 }
+
+extension NodeRequest: InterfaceControlRequest {}

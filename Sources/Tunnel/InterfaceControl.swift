@@ -1,17 +1,27 @@
 import DataPlane
 import WireGuardConfig
 
+/// The requests every worker of an interface answers for its control side: `wg` requests, `wg show` snapshots
+/// and metrics. ``InterfaceRequest`` (`fzctl up`) and a node daemon's requests both have them.
+public protocol InterfaceControlRequest: Sendable {
+    static func uapi(_ request: UAPIRequest) -> Self
+    static var uapiSnapshot: Self { get }
+    static func metrics(peerLimit: Int) -> Self
+}
+
+extension InterfaceRequest: InterfaceControlRequest {}
+
 /// The control side of a running interface: its workers' mailboxes, with requests fanned out to every worker
 /// and their answers merged, so `wg`, the metrics endpoint and tests see one interface however many workers
 /// run it.
 ///
 /// Every worker's device holds the whole configuration, so a `wg set` goes to each of them in turn (each
 /// applies it the same way); a `wg show` asks each for the peers living on it.
-public final class InterfaceControl: Sendable {
+public final class InterfaceControl<Request: InterfaceControlRequest>: Sendable {
     /// One mailbox per worker, in worker order.
-    public let mailboxes: [ControlMailbox<InterfaceRequest, InterfaceAnswer>]
+    public let mailboxes: [ControlMailbox<Request, InterfaceAnswer>]
 
-    public init(mailboxes: [ControlMailbox<InterfaceRequest, InterfaceAnswer>]) {
+    public init(mailboxes: [ControlMailbox<Request, InterfaceAnswer>]) {
         precondition(!mailboxes.isEmpty, "an interface has at least one worker")
         self.mailboxes = mailboxes
     }
@@ -47,7 +57,7 @@ public final class InterfaceControl: Sendable {
 
     /// The `wg show` answer for an interface whose workers gave `snapshots` (each with the peers living on it),
     /// or nil for none.
-    public static func mergedGetResponse(_ snapshots: [UAPIDeviceSnapshot]) -> String? {
+    static func mergedGetResponse(_ snapshots: [UAPIDeviceSnapshot]) -> String? {
         guard var merged = snapshots.first else { return nil }
         for snapshot in snapshots.dropFirst() { merged.peers += snapshot.peers }
         // Sorted by base64 key as one worker sorts them, each key encoded once.

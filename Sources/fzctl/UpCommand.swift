@@ -406,7 +406,7 @@ extension ServiceNotifier {
 extension UpCommand {
     /// Serves `/metrics` from snapshots the loop takes when asked through `mailbox`.
     static func serveMetrics(
-        at address: MetricsListenAddress, control: InterfaceControl, logger: Logger
+        at address: MetricsListenAddress, control: InterfaceControl<InterfaceRequest>, logger: Logger
     ) throws -> MetricsHTTPServer {
         let exporter = TunnelMetricsExporter()
         let server: MetricsHTTPServer
