@@ -27,6 +27,24 @@ struct cfz_uring {
     struct io_uring ring;
 };
 
+/* liburing maps a ring's memory and unmaps it with raw syscalls, which ThreadSanitizer cannot see. When a new
+   ring is mapped where a ring closed on another thread was, TSan still holds that ring's last accesses and
+   takes the new ring's for a race with them. The kernel orders the unmap before the map; these annotations
+   tell TSan so: every ring releases one sync object before it is unmapped and acquires it once mapped. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+void __tsan_acquire(void *address);
+void __tsan_release(void *address);
+static char ring_mappings;
+#define CFZ_RING_MAPPED() __tsan_acquire(&ring_mappings)
+#define CFZ_RING_UNMAPPING() __tsan_release(&ring_mappings)
+#endif
+#endif
+#ifndef CFZ_RING_MAPPED
+#define CFZ_RING_MAPPED() ((void)0)
+#define CFZ_RING_UNMAPPING() ((void)0)
+#endif
+
 struct cfz_buffer_ring {
     struct io_uring_buf_ring *ring;
     unsigned entries;
@@ -55,10 +73,12 @@ cfz_uring *cfz_uring_create(unsigned entries, unsigned completion_entries, int *
         *error = -result;
         return NULL;
     }
+    CFZ_RING_MAPPED();
     return ring;
 }
 
 void cfz_uring_destroy(cfz_uring *ring) {
+    CFZ_RING_UNMAPPING();
     io_uring_queue_exit(&ring->ring);
     free(ring);
 }
@@ -489,6 +509,7 @@ void cfz_uring_probe(struct cfz_uring_probe_result *out) {
         out->setup_error = -result;
         return;
     }
+    CFZ_RING_MAPPED();
     struct io_uring_probe *probe = io_uring_get_probe_ring(&ring);
     if (probe != NULL) {
         out->probe_available = 1;
@@ -538,6 +559,7 @@ void cfz_uring_probe(struct cfz_uring_probe_result *out) {
     if (buffers != NULL) {
         cfz_buffer_ring_destroy((cfz_uring *)&ring, buffers);
     }
+    CFZ_RING_UNMAPPING();
     io_uring_queue_exit(&ring);
 }
 
