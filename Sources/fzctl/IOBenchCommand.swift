@@ -37,6 +37,10 @@ struct IOBenchCommand: ParsableCommand {
     @Option(help: "Measured seconds per row (fractions allowed, 0.1...600), after a short warm-up.")
     var seconds: Double = 2
 
+    @Option(help: ArgumentHelp("Interleaved measurement rounds (1...50): every row is measured once per round, "
+            + "backends taking turns, and the median is reported with the CPU cost's range."))
+    var rounds: Int = 1
+
     @Option(help: "Output: table or json (one array on stdout, nothing else).")
     var format: String = "table"
 
@@ -45,6 +49,9 @@ struct IOBenchCommand: ParsableCommand {
         try BenchCommand.validateFormat(format)
         guard seconds.isFinite, (0.1...600).contains(seconds) else {
             throw FZCtlError.invalidInput("--seconds must be between 0.1 and 600, got \(seconds)")
+        }
+        guard (1...50).contains(rounds) else {
+            throw FZCtlError.invalidInput("--rounds must be between 1 and 50, got \(rounds)")
         }
         let sizeList = try BenchCommand.parseList(
             sizes, option: "--sizes", range: UDPGSOGenerator.headerBytes...65_507)
@@ -63,11 +70,12 @@ struct IOBenchCommand: ParsableCommand {
                                 seconds: seconds)
         bench.threads = threadList
         bench.countReorderings = countReorderings
+        bench.rounds = rounds
         let (rows, skipped) = bench.run { context.logger.info("measuring packet I/O", metadata: ["row": "\($0)"]) }
         if format == "json" {
             FileOutput.standardOutput(IOBenchmark.json(rows) + "\n")
         } else {
-            FileOutput.standardOutput(IOBenchmark.table(rows, skipped: skipped, seconds: seconds))
+            FileOutput.standardOutput(IOBenchmark.table(rows, skipped: skipped, seconds: seconds, rounds: rounds))
         }
         for line in skipped { context.logger.warning("row not run", metadata: ["reason": "\(line)"]) }
         let failed = rows.filter { $0.error != nil }

@@ -37,6 +37,25 @@ struct IOBenchmark {
         let error: String?
         /// Datagrams the sink saw before one of their flow it had already seen (nil: not counted).
         var reorderings: Int? = nil
+        /// Rounds the figures are the median of.
+        var rounds = 1
+        /// The lowest and highest CPU cost of the rounds (both the one figure after one round).
+        var cpuRange: ClosedRange<Double>? = nil
+
+        /// The CPU cost's range over the rounds.
+        var cpuSpread: ClosedRange<Double> {
+            cpuRange ?? cpuSecondsPerMillionPackets...cpuSecondsPerMillionPackets
+        }
+    }
+
+    /// One row to measure, before any round has run.
+    struct Plan {
+        let backend: any BenchIOBackend.Type
+        let probe: PacketIOProbe
+        let mode: Mode
+        let size: Int
+        let offload: Bool
+        let threads: Int
     }
 
     let backends: [any BenchIOBackend.Type]
@@ -48,6 +67,9 @@ struct IOBenchmark {
     var threads: [Int] = [1]
     /// Whether the sink reads what `forward` rows send and counts reorderings within each flow.
     var countReorderings = false
+    /// Times each row is measured. Rounds run one after another through every row, so the backends take turns
+    /// and a burst of noise from the rest of the machine falls on all of them, not on one backend's rows.
+    var rounds = 1
 
     /// Flows the generator sends (each its own socket and source port), spread over the workers by the
     /// receiver-index steering program: a datagram's bytes 4-7 carry its flow, as a transport message's do.
@@ -61,7 +83,24 @@ struct IOBenchmark {
     /// Every row; a row that fails carries its error and the run goes on. Offload rows a backend cannot run
     /// on this host are left out and named in `skipped`.
     func run(log: (String) -> Void) -> (rows: [Row], skipped: [String]) {
-        var rows: [Row] = []
+        let (plans, skipped) = plan()
+        var samples = Array(repeating: [Row](), count: plans.count)
+        for round in 1...max(1, rounds) {
+            for (index, plan) in plans.enumerated() {
+                // A row that failed once is reported as failed; measuring it again would only repeat the error.
+                if samples[index].last?.error != nil { continue }
+                log("\(plan.backend.name) \(plan.mode.rawValue) \(plan.size) bytes offload \(plan.offload) "
+                    + "threads \(plan.threads)" + (rounds > 1 ? " round \(round) of \(rounds)" : ""))
+                samples[index].append(measure(plan.backend, probe: plan.probe, mode: plan.mode, size: plan.size,
+                                              offload: plan.offload, threads: plan.threads))
+            }
+        }
+        return (samples.map(Self.median), skipped)
+    }
+
+    /// The rows to measure, in the order the table lists them, and the offload rows this host cannot run.
+    func plan() -> (plans: [Plan], skipped: [String]) {
+        var plans: [Plan] = []
         var skipped: [String] = []
         for backend in backends {
             let probe = backend.probe()
@@ -75,16 +114,39 @@ struct IOBenchmark {
                     }
                     for size in sizes {
                         for threads in threads {
-                            log("\(backend.name) \(mode.rawValue) \(size) bytes offload \(offload) "
-                                + "threads \(threads)")
-                            rows.append(measure(backend, probe: probe, mode: mode, size: size, offload: offload,
-                                                threads: threads))
+                            plans.append(Plan(backend: backend, probe: probe, mode: mode, size: size,
+                                              offload: offload, threads: threads))
                         }
                     }
                 }
             }
         }
-        return (rows, skipped)
+        return (plans, skipped)
+    }
+
+    /// One row from a row's rounds: the median of each figure, the CPU cost's range, and the reorderings of all
+    /// rounds together. A failed round makes the row a failure.
+    static func median(_ samples: [Row]) -> Row {
+        if let failed = samples.first(where: { $0.error != nil }) {
+            return failed
+        }
+        func middle(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            let half = sorted.count / 2
+            return sorted.count % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2
+        }
+        let first = samples[0]
+        let cpu = samples.map(\.cpuSecondsPerMillionPackets)
+        var row = Row(io: first.io, mode: first.mode, bytes: first.bytes, offload: first.offload,
+                      threads: first.threads, offloadsUsed: first.offloadsUsed,
+                      packetsPerSecond: middle(samples.map(\.packetsPerSecond)),
+                      cpuSecondsPerMillionPackets: middle(cpu), loopCPUShare: middle(samples.map(\.loopCPUShare)),
+                      error: nil)
+        let counted = samples.compactMap(\.reorderings)
+        if !counted.isEmpty { row.reorderings = counted.reduce(0, +) }
+        row.rounds = samples.count
+        row.cpuRange = cpu.min()!...cpu.max()!
+        return row
     }
 
     /// The offloads a row with `offload` asks of the backend in `mode`.
@@ -183,6 +245,9 @@ struct IOBenchmark {
                 + "\"mpps\": \(CryptoBenchmark.format(r.packetsPerSecond / 1e6, 4)), "
                 + "\"cpu_s_per_mpkt\": \(CryptoBenchmark.format(r.cpuSecondsPerMillionPackets, 4)), "
                 + "\"loop_cpu_share\": \(CryptoBenchmark.format(r.loopCPUShare, 3)), "
+                + "\"rounds\": \(r.rounds), "
+                + "\"cpu_s_per_mpkt_min\": \(CryptoBenchmark.format(r.cpuSpread.lowerBound, 4)), "
+                + "\"cpu_s_per_mpkt_max\": \(CryptoBenchmark.format(r.cpuSpread.upperBound, 4)), "
                 + "\"offloads_used\": \(jsonString(r.offloadsUsed))"
             if let reorderings = r.reorderings { object += ", \"reorderings\": \(reorderings)" }
             if let error = r.error { object += ", \"error\": \(jsonString(error))" }
@@ -190,12 +255,13 @@ struct IOBenchmark {
         }.joined(separator: ",\n ") + "]"
     }
 
-    static func table(_ rows: [Row], skipped: [String], seconds: Double) -> String {
-        var out = "UDP on loopback, one loop thread per worker, \(CryptoBenchmark.format(seconds, 1)) s per row; "
-            + "CPU is the loop threads' only (summed)\n\n"
+    static func table(_ rows: [Row], skipped: [String], seconds: Double, rounds: Int = 1) -> String {
+        var out = "UDP on loopback, one loop thread per worker, \(CryptoBenchmark.format(seconds, 1)) s per row"
+            + (rounds > 1 ? ", median of \(rounds) interleaved rounds" : "")
+            + "; CPU is the loop threads' only (summed)\n\n"
         out += "io".padding(10) + "mode".padding(9) + "bytes".leftPadded(6) + "  " + "offload".padding(9)
-            + "threads".leftPadded(7) + "Mpps".leftPadded(8) + "CPU s/Mpkt".leftPadded(12) + "loop CPU".leftPadded(10)
-            + "  offloads used\n"
+            + "threads".leftPadded(7) + "Mpps".leftPadded(8) + "CPU s/Mpkt".leftPadded(12)
+            + (rounds > 1 ? "CPU range".leftPadded(15) : "") + "loop CPU".leftPadded(10) + "  offloads used\n"
         for r in rows {
             out += r.io.padding(10) + r.mode.rawValue.padding(9) + "\(r.bytes)".leftPadded(6) + "  "
                 + (r.offload ? "yes" : "no").padding(9) + "\(r.threads)".leftPadded(7)
@@ -205,6 +271,8 @@ struct IOBenchmark {
             }
             out += CryptoBenchmark.format(r.packetsPerSecond / 1e6, 3).leftPadded(8)
                 + CryptoBenchmark.format(r.cpuSecondsPerMillionPackets, 3).leftPadded(12)
+                + (rounds > 1 ? (CryptoBenchmark.format(r.cpuSpread.lowerBound, 3) + "-"
+                    + CryptoBenchmark.format(r.cpuSpread.upperBound, 3)).leftPadded(15) : "")
                 + (CryptoBenchmark.format(r.loopCPUShare * 100, 0) + "%").leftPadded(10) + "  " + r.offloadsUsed
                 + (r.reorderings.map { "; \($0) reorderings" } ?? "") + "\n"
         }

@@ -40,6 +40,29 @@ struct BenchIOTests {
         #expect(result.stdout.contains("none"))
     }
 
+    @Test("--rounds 3 measures every row three times and reports the median with the CPU cost's range")
+    func roundsReportMedianAndRange() async throws {
+        let arguments = ["bench", "io", "--io", "epoll", "--modes", "forward", "--sizes", "256", "--offload-modes", "off",
+                         "--seconds", "0.2", "--rounds", "3", "--log", "warn"]
+        let result = try await FzctlRunner.fzctl(arguments + ["--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+        let array = try #require(parsed as? [[String: Any]])
+        #expect(array.count == 1, "\(array)")
+        for object in array {
+            #expect(object["error"] == nil, "\(object)")
+            #expect(object["rounds"] as? Int == 3, "\(object)")
+            let low = try #require(object["cpu_s_per_mpkt_min"] as? Double)
+            let median = try #require(object["cpu_s_per_mpkt"] as? Double)
+            let high = try #require(object["cpu_s_per_mpkt_max"] as? Double)
+            #expect(low > 0 && low <= median && median <= high, "\(object)")
+        }
+        let table = try await FzctlRunner.fzctl(arguments)
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("median of 3 interleaved rounds"), "\(table.stdout)")
+        #expect(table.stdout.contains("CPU range"), "\(table.stdout)")
+    }
+
     @Test("--threads 1,2 measures each row with one and two workers, and the flows arrive in order")
     func threadsRowsKeepFlowOrder() async throws {
         let result = try await FzctlRunner.fzctl([

@@ -128,6 +128,8 @@ enum BadInputFiles {
         Case(arguments: ["bench", "io", "--seconds", "x"], status: 64, names: "'x'"),
         Case(arguments: ["bench", "io", "--sizes", "0"], status: 1, names: "between 16 and 65507"),
         Case(arguments: ["bench", "io", "--threads", "0"], status: 1, names: "is not a number of workers"),
+        Case(arguments: ["bench", "io", "--rounds", "0"], status: 1, names: "--rounds must be between 1 and 50"),
+        Case(arguments: ["bench", "io", "--rounds", "51"], status: 1, names: "--rounds must be between 1 and 50"),
         Case(arguments: ["bench", "tunnel", "--threads", "1,0"], status: 1, names: "'0' is not a number of workers"),
         Case(arguments: ["bench", "tunnel", "--threads", "256"], status: 1, names: "'256' is not a number of workers"),
         Case(arguments: ["up", "/nonexistent.conf", "--threads", "0"], status: 1, names: "--threads"),
