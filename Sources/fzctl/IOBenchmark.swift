@@ -26,7 +26,7 @@ struct IOBenchmark {
         let bytes: Int
         let offload: Bool
         /// Loop threads (workers), each with its own socket on the one port.
-        var threads = 1
+        let threads: Int
         /// What the backend had in effect, e.g. `gro,gso (set by the bench)`, or `none`.
         let offloadsUsed: String
         let packetsPerSecond: Double
@@ -38,13 +38,27 @@ struct IOBenchmark {
         /// Datagrams the sink saw before one of their flow it had already seen (nil: not counted).
         var reorderings: Int? = nil
         /// Rounds the figures are the median of.
-        var rounds = 1
+        let rounds: Int
         /// The lowest and highest CPU cost of the rounds (both the one figure after one round).
-        var cpuRange: ClosedRange<Double>? = nil
+        let cpuRange: ClosedRange<Double>
 
-        /// The CPU cost's range over the rounds.
-        var cpuSpread: ClosedRange<Double> {
-            cpuRange ?? cpuSecondsPerMillionPackets...cpuSecondsPerMillionPackets
+        init(
+            io: String, mode: Mode, bytes: Int, offload: Bool, threads: Int, offloadsUsed: String,
+            packetsPerSecond: Double, cpuSecondsPerMillionPackets: Double, loopCPUShare: Double, error: String?,
+            rounds: Int = 1, cpuRange: ClosedRange<Double>? = nil
+        ) {
+            self.io = io
+            self.mode = mode
+            self.bytes = bytes
+            self.offload = offload
+            self.threads = threads
+            self.offloadsUsed = offloadsUsed
+            self.packetsPerSecond = packetsPerSecond
+            self.cpuSecondsPerMillionPackets = cpuSecondsPerMillionPackets
+            self.loopCPUShare = loopCPUShare
+            self.error = error
+            self.rounds = rounds
+            self.cpuRange = cpuRange ?? cpuSecondsPerMillionPackets...cpuSecondsPerMillionPackets
         }
     }
 
@@ -141,11 +155,9 @@ struct IOBenchmark {
                       threads: first.threads, offloadsUsed: first.offloadsUsed,
                       packetsPerSecond: middle(samples.map(\.packetsPerSecond)),
                       cpuSecondsPerMillionPackets: middle(cpu), loopCPUShare: middle(samples.map(\.loopCPUShare)),
-                      error: nil)
+                      error: nil, rounds: samples.count, cpuRange: cpu.min()!...cpu.max()!)
         let counted = samples.compactMap(\.reorderings)
         if !counted.isEmpty { row.reorderings = counted.reduce(0, +) }
-        row.rounds = samples.count
-        row.cpuRange = cpu.min()!...cpu.max()!
         return row
     }
 
@@ -246,8 +258,8 @@ struct IOBenchmark {
                 + "\"cpu_s_per_mpkt\": \(CryptoBenchmark.format(r.cpuSecondsPerMillionPackets, 4)), "
                 + "\"loop_cpu_share\": \(CryptoBenchmark.format(r.loopCPUShare, 3)), "
                 + "\"rounds\": \(r.rounds), "
-                + "\"cpu_s_per_mpkt_min\": \(CryptoBenchmark.format(r.cpuSpread.lowerBound, 4)), "
-                + "\"cpu_s_per_mpkt_max\": \(CryptoBenchmark.format(r.cpuSpread.upperBound, 4)), "
+                + "\"cpu_s_per_mpkt_min\": \(CryptoBenchmark.format(r.cpuRange.lowerBound, 4)), "
+                + "\"cpu_s_per_mpkt_max\": \(CryptoBenchmark.format(r.cpuRange.upperBound, 4)), "
                 + "\"offloads_used\": \(jsonString(r.offloadsUsed))"
             if let reorderings = r.reorderings { object += ", \"reorderings\": \(reorderings)" }
             if let error = r.error { object += ", \"error\": \(jsonString(error))" }
@@ -271,8 +283,8 @@ struct IOBenchmark {
             }
             out += CryptoBenchmark.format(r.packetsPerSecond / 1e6, 3).leftPadded(8)
                 + CryptoBenchmark.format(r.cpuSecondsPerMillionPackets, 3).leftPadded(12)
-                + (rounds > 1 ? (CryptoBenchmark.format(r.cpuSpread.lowerBound, 3) + "-"
-                    + CryptoBenchmark.format(r.cpuSpread.upperBound, 3)).leftPadded(15) : "")
+                + (rounds > 1 ? (CryptoBenchmark.format(r.cpuRange.lowerBound, 3) + "-"
+                    + CryptoBenchmark.format(r.cpuRange.upperBound, 3)).leftPadded(15) : "")
                 + (CryptoBenchmark.format(r.loopCPUShare * 100, 0) + "%").leftPadded(10) + "  " + r.offloadsUsed
                 + (r.reorderings.map { "; \($0) reorderings" } ?? "") + "\n"
         }

@@ -29,20 +29,38 @@ struct cfz_uring {
 
 /* liburing maps a ring's memory and unmaps it with raw syscalls, which ThreadSanitizer cannot see. When a new
    ring is mapped where a ring closed on another thread was, TSan still holds that ring's last accesses and
-   takes the new ring's for a race with them. The kernel orders the unmap before the map; these annotations
-   tell TSan so: every ring releases one sync object before it is unmapped and acquires it once mapped. */
+   takes the new ring's for a race with them. The kernel orders the unmap before any later map of the same
+   memory; these annotations tell TSan exactly that: before a ring is unmapped it releases on every page of its
+   three mappings, and a ring just mapped acquires on every page of its own (pages, not only each mapping's
+   start, because a smaller ring can be mapped inside a larger one's old range). An edge thus exists only where
+   memory is reused, so TSan still sees every other race around a ring's life. */
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 void __tsan_acquire(void *address);
 void __tsan_release(void *address);
-static char ring_mappings;
-#define CFZ_RING_MAPPED() __tsan_acquire(&ring_mappings)
-#define CFZ_RING_UNMAPPING() __tsan_release(&ring_mappings)
+static void cfz_ring_pages(void *start, size_t length, int releasing) {
+    for (size_t offset = 0; offset < length; offset += 4096) {
+        if (releasing) {
+            __tsan_release((char *)start + offset);
+        } else {
+            __tsan_acquire((char *)start + offset);
+        }
+    }
+}
+static void cfz_ring_sync(struct io_uring *ring, int releasing) {
+    cfz_ring_pages(ring->sq.ring_ptr, ring->sq.ring_sz, releasing);
+    if (ring->cq.ring_ptr != ring->sq.ring_ptr) {
+        cfz_ring_pages(ring->cq.ring_ptr, ring->cq.ring_sz, releasing);
+    }
+    cfz_ring_pages(ring->sq.sqes, (size_t)ring->sq.ring_entries * sizeof(struct io_uring_sqe), releasing);
+}
+#define CFZ_RING_MAPPED(ring) cfz_ring_sync(ring, 0)
+#define CFZ_RING_UNMAPPING(ring) cfz_ring_sync(ring, 1)
 #endif
 #endif
 #ifndef CFZ_RING_MAPPED
-#define CFZ_RING_MAPPED() ((void)0)
-#define CFZ_RING_UNMAPPING() ((void)0)
+#define CFZ_RING_MAPPED(ring) ((void)(ring))
+#define CFZ_RING_UNMAPPING(ring) ((void)(ring))
 #endif
 
 struct cfz_buffer_ring {
@@ -73,12 +91,12 @@ cfz_uring *cfz_uring_create(unsigned entries, unsigned completion_entries, int *
         *error = -result;
         return NULL;
     }
-    CFZ_RING_MAPPED();
+    CFZ_RING_MAPPED(&ring->ring);
     return ring;
 }
 
 void cfz_uring_destroy(cfz_uring *ring) {
-    CFZ_RING_UNMAPPING();
+    CFZ_RING_UNMAPPING(&ring->ring);
     io_uring_queue_exit(&ring->ring);
     free(ring);
 }
@@ -509,7 +527,7 @@ void cfz_uring_probe(struct cfz_uring_probe_result *out) {
         out->setup_error = -result;
         return;
     }
-    CFZ_RING_MAPPED();
+    CFZ_RING_MAPPED(&ring);
     struct io_uring_probe *probe = io_uring_get_probe_ring(&ring);
     if (probe != NULL) {
         out->probe_available = 1;
@@ -559,7 +577,7 @@ void cfz_uring_probe(struct cfz_uring_probe_result *out) {
     if (buffers != NULL) {
         cfz_buffer_ring_destroy((cfz_uring *)&ring, buffers);
     }
-    CFZ_RING_UNMAPPING();
+    CFZ_RING_UNMAPPING(&ring);
     io_uring_queue_exit(&ring);
 }
 
