@@ -9,6 +9,12 @@ import Glibc
 /// whose buffer ids are pool buffer indices; the ring is refilled from the pool as buffers are handed to the
 /// core, and a receive whose `IORING_CQE_F_MORE` is clear (the ring ran dry) is re-armed. One-shot mode (kernels
 /// without multishot recvmsg): a batch of recvmsg per socket, each with its own buffer and message header.
+///
+/// The buffer ring is a FIFO: the kernel fills the oldest buffer put in, so a ring of N buffers cycles through
+/// all N. What costs cache is the bytes the kernel writes, not the buffers: 128 GRO trains of 64 KiB are 8 MiB,
+/// several times a core's L2, and every train then lands in cold memory, while 128 single datagrams touch a few
+/// hundred KiB. So the ring is filled to ``fill`` buffers: as many as the average bytes a buffer has been
+/// receiving fit in ``footprintBudget``, within `minimumFill...target`.
 final class DatagramReceiver {
     typealias Mode = IOUringReceiveMode
 
@@ -16,8 +22,16 @@ final class DatagramReceiver {
     let descriptors: [Int32]
     let localAddresses: [Endpoint]
     let pool: PacketBufferPool
-    /// Buffers kept posted for receiving, across all sockets.
+    /// Buffers kept posted for receiving, across all sockets, at most.
     let target: Int
+    /// Buffers the multishot ring is refilled to now (see the type's comment).
+    private(set) var fill: Int
+    /// The fewest buffers the ring is refilled to, however full they arrive.
+    let minimumFill: Int
+    /// The bytes a completed buffer held, averaged (exponentially, over about 16 completions), times 16.
+    private var averageBytesTimes16: Int
+    /// Bytes the buffers of a full ring may receive between them: half a core's L2 on the hosts we measure.
+    static let footprintBudget = 1 << 20
     let ready: ReadyQueue
 
     // Multishot state.
@@ -55,6 +69,10 @@ final class DatagramReceiver {
         inRingFlags.initialize(repeating: false, count: pool.bufferCount)
         ringOffset = max(0, pool.headroom - Self.multishotOverhead)
         ringLength = pool.bufferSize - pool.tailroom - ringOffset
+        // Until datagrams arrive, assume they fill their buffers: start shallow and deepen as small ones come.
+        averageBytesTimes16 = ringLength * 16
+        minimumFill = min(self.target, 8)
+        fill = min(self.target, max(minimumFill, Self.footprintBudget / ringLength))
         multishotMessages = .allocate(capacity: descriptors.count)
         armed = .allocate(capacity: descriptors.count)
         armed.initialize(repeating: false, count: descriptors.count)
@@ -138,8 +156,9 @@ final class DatagramReceiver {
     @inline(__always)
     func refill() {
         guard let bufferRing else { return }
+        fill = min(target, max(minimumFill, Self.footprintBudget * 16 / max(averageBytesTimes16, 16)))
         var added: Int32 = 0
-        while inRing < target, let buffer = pool.acquire() {
+        while inRing < fill, let buffer = pool.acquire() {
             cfz_buffer_ring_add(
                 bufferRing, pool.address(of: buffer) + ringOffset, UInt32(ringLength), UInt16(buffer.index), added)
             inRingFlags[Int(buffer.index)] = true
@@ -163,6 +182,7 @@ final class DatagramReceiver {
             let buffer = Int(flags >> cfz_cqe_buffer_shift())
             inRingFlags[buffer] = false
             inRing -= 1
+            averageBytesTimes16 += Int(max(result, 0)) - averageBytesTimes16 >> 4
             if result > 0 {
                 ready.push(ReadyEntry(index: UInt32(buffer), result: result, socket: UInt32(socket)))
             } else {
