@@ -40,8 +40,8 @@ public final class IOUringPacketIO: PacketIO {
         public var tunMultiQueue: Bool = false
         /// How to receive datagrams; `nil` picks the best this kernel has (multishot, else one-shot).
         public var receiveMode: IOUringReceiveMode?
-        /// Pool buffers kept posted for UDP receives (the buffer ring's fill); `nil`: a quarter of the pool, at
-        /// most 256.
+        /// The most pool buffers kept posted for UDP receives; `nil`: a quarter of the pool, at most 256. The
+        /// multishot buffer ring holds fewer when large datagrams arrive (see `DatagramReceiver`).
         public var receiveBufferCount: Int?
         /// Reads kept posted on the TUN device.
         public var tunReadDepth: Int
