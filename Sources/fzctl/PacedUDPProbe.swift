@@ -111,14 +111,16 @@ final class PacedUDPProbe: Sendable {
         let received: Int
         /// Seconds the sender ran.
         let seconds: Double
-        /// Datagrams the offered rate called for over those seconds. A sender that fell behind (its thread starved
-        /// of CPU by the tunnel it measures) sent fewer: what it never sent counts as lost too, so a rate is only
-        /// reported as carried when it was really offered.
-        let due: Int
 
+        /// What the sender got out (or tried to) and never arrived, of what it got out. A sender starved of CPU (it
+        /// shares the host with the tunnel it measures) falls behind its schedule: what it never sent was never
+        /// offered to the tunnel, so it is not the tunnel's loss; ``sentGigabitsPerSecond`` shows the shortfall.
         var lossPercent: Double {
-            let expected = max(offered, due)
-            return expected > 0 ? Double(max(0, expected - received)) * 100 / Double(expected) : 0
+            offered > 0 ? Double(max(0, offered - received)) * 100 / Double(offered) : 0
+        }
+        /// UDP payload the sender got out (or tried to), in Gbit/s over the sending time.
+        var sentGigabitsPerSecond: Double {
+            seconds > 0 ? Double(offered * PacedUDPProbe.payloadBytes * 8) / seconds / 1e9 : 0
         }
         /// Received UDP payload in Gbit/s over the sending time (what iperf3's receiver reports).
         var gigabitsPerSecond: Double {
@@ -204,9 +206,7 @@ final class PacedUDPProbe: Sendable {
             last = now
         }
         tag.store(0, ordering: .releasing)
-        let due = Int(offeredGigabitsPerSecond * 1e9 * sendingSeconds / Double(Self.payloadBytes * 8))
-        return Counts(offered: offered, received: received.load(ordering: .relaxed), seconds: sendingSeconds,
-                      due: due)
+        return Counts(offered: offered, received: received.load(ordering: .relaxed), seconds: sendingSeconds)
     }
 
     private func readUntilStopped() {

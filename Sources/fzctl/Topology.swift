@@ -212,6 +212,8 @@ final class Topology {
         return TunnelBenchmark.Measurement(
             gigabitsPerSecond: gigabitsPerSecond, lossPercent: loss,
             offeredGigabitsPerSecond: test == "udp" ? offeredGigabitsPerSecond : nil,
+            // iperf3's sender summary; its loss counts against the datagrams it numbered and sent.
+            sentGigabitsPerSecond: test == "udp" ? (sum["bits_per_second"] as? Double).map { $0 / 1e9 } : nil,
             cpuSecondsPerGigabit: gigabits > 0 ? cpuSeconds / gigabits : 0)
     }
 
@@ -233,7 +235,7 @@ final class Topology {
         let gigabits = counts.gigabitsPerSecond * counts.seconds
         return TunnelBenchmark.Measurement(
             gigabitsPerSecond: counts.gigabitsPerSecond, lossPercent: counts.lossPercent,
-            offeredGigabitsPerSecond: offeredGigabitsPerSecond,
+            offeredGigabitsPerSecond: offeredGigabitsPerSecond, sentGigabitsPerSecond: counts.sentGigabitsPerSecond,
             cpuSecondsPerGigabit: gigabits > 0 ? cpuSeconds / gigabits : 0)
     }
 

@@ -1,10 +1,11 @@
-/// How `fzctl bench tunnel` finds the highest UDP rate a tunnel carries with under 1% loss, in bounded time.
+/// How `fzctl bench tunnel` finds the most UDP a tunnel carries with under 1% loss, in bounded time.
 ///
 /// Starting at ``startGigabitsPerSecond`` the offered rate doubles until a probe loses 1% or more (at most
 /// ``maximumDoublings`` probes), then ``bisections`` probes halve the gap between the last good and the first bad
 /// rate. When even the first rate loses too much, the rate halves instead, as often. So a search runs at most
-/// `maximumDoublings + bisections` probes of ``probeSeconds`` each. With ``enabled`` off, one probe at the start
-/// rate is the result.
+/// `maximumDoublings + bisections` probes of ``probeSeconds`` each. The result is the good probe that carried
+/// the most: a sender that falls behind its schedule can carry less at a higher offered rate. With ``enabled``
+/// off, one probe at the start rate is the result.
 struct UDPSearch {
     /// Loss at or above this is too much.
     static let lossLimitPercent = 1.0
@@ -15,46 +16,44 @@ struct UDPSearch {
     var maximumDoublings: Int = 5
     var bisections: Int = 2
 
-    /// Runs the search with `probe`, which measures at an offered rate in Gbit/s. Returns the best probe under
-    /// the loss limit, or the lowest-rate probe when none was.
+    /// Runs the search with `probe`, which measures at an offered rate in Gbit/s. Returns the good probe (under
+    /// the loss limit) that carried the most, or the lowest-rate probe when none was good.
     func run(_ probe: (Double) throws -> TunnelBenchmark.Measurement) throws -> TunnelBenchmark.Measurement {
         let first = try probe(startGigabitsPerSecond)
         guard enabled else { return first }
-        var good: TunnelBenchmark.Measurement? = isGood(first) ? first : nil
-        var bad: TunnelBenchmark.Measurement? = isGood(first) ? nil : first
-        if good != nil {
-            var rate = startGigabitsPerSecond
+        var best: TunnelBenchmark.Measurement?
+        var goodRate: Double?
+        var badRate: Double?
+        var lowest = first
+        func measure(_ rate: Double, _ result: TunnelBenchmark.Measurement) -> Bool {
+            lowest = rate < (lowest.offeredGigabitsPerSecond ?? rate) ? result : lowest
+            guard isGood(result) else {
+                badRate = min(badRate ?? rate, rate)
+                return false
+            }
+            goodRate = max(goodRate ?? rate, rate)
+            if best.map({ result.gigabitsPerSecond > $0.gigabitsPerSecond }) ?? true { best = result }
+            return true
+        }
+        var rate = startGigabitsPerSecond
+        if measure(rate, first) {
             for _ in 1..<maximumDoublings {
                 rate *= 2
-                let result = try probe(rate)
-                if isGood(result) {
-                    good = result
-                } else {
-                    bad = result
-                    break
-                }
+                guard measure(rate, try probe(rate)) else { break }
             }
         } else {
-            var rate = startGigabitsPerSecond
             for _ in 0..<bisections {
                 rate /= 2
-                let result = try probe(rate)
-                if isGood(result) {
-                    good = result
-                    break
-                }
-                bad = result
+                if measure(rate, try probe(rate)) { break }
             }
         }
-        guard var low = good else { return bad ?? first }
-        guard var high = bad, let highRate = high.offeredGigabitsPerSecond else { return low }
-        if highRate < (low.offeredGigabitsPerSecond ?? 0) { return low }
-        for _ in 0..<bisections {
-            let middle = ((low.offeredGigabitsPerSecond ?? 0) + (high.offeredGigabitsPerSecond ?? highRate)) / 2
-            let result = try probe(middle)
-            if isGood(result) { low = result } else { high = result }
+        if var low = goodRate, var high = badRate, high > low {
+            for _ in 0..<bisections {
+                let middle = (low + high) / 2
+                if measure(middle, try probe(middle)) { low = middle } else { high = middle }
+            }
         }
-        return low
+        return best ?? lowest
     }
 
     private func isGood(_ measurement: TunnelBenchmark.Measurement) -> Bool {

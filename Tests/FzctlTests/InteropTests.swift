@@ -77,7 +77,8 @@ struct InteropTests {
                 continue
             }
             #expect(Set(object.keys) == ["pair", "io", "crypto", "offload", "threads", "test", "gbit_per_s",
-                                         "udp_loss_percent", "offered_gbit_per_s", "udp_source", "cpu_s_per_gbit"],
+                                         "udp_loss_percent", "offered_gbit_per_s", "sent_gbit_per_s", "udp_source",
+                                         "cpu_s_per_gbit"],
                     "\(object)")
             // Workers per fzctl side (--threads 1 here); null where no fzctl runs.
             if object["pair"] as? String == "fzctl<->fzctl" {
@@ -96,10 +97,14 @@ struct InteropTests {
             }
             if object["test"] as? String == "udp" {
                 #expect(object["udp_loss_percent"] is Double && object["offered_gbit_per_s"] as? Double == 0.5)
+                // What the sender got out: some of the 0.5 offered, never more (up to rounding).
+                let sent = try #require(object["sent_gbit_per_s"] as? Double, "\(object)")
+                #expect(sent > 0.05 && sent <= 0.505, "\(object)")
                 // The default source is fzctl's paced sender.
                 #expect(object["udp_source"] as? String == "fzctl", "\(object)")
             } else {
-                #expect(object["udp_loss_percent"] is NSNull && object["udp_source"] is NSNull)
+                #expect(object["udp_loss_percent"] is NSNull && object["udp_source"] is NSNull
+                        && object["sent_gbit_per_s"] is NSNull)
             }
         }
         let svg = try String(contentsOfFile: chart, encoding: .utf8)
