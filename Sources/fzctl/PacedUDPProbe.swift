@@ -15,7 +15,8 @@ import Synchronization
 /// train before a TUN that did not ask for UDP segmentation offload and hands it whole to one that did. (iperf3
 /// paces by the millisecond: from 0.5 Gbit/s on, its bursts are longer than one train.) The receiver asks for UDP GRO and
 /// counts the datagrams of the current probe (a random tag in their first 8 bytes, so stragglers of an earlier
-/// probe are not counted). Loss is what was offered and never arrived, whatever dropped it.
+/// probe are not counted). Loss is what the sender sent, or tried to, and never arrived, whatever dropped it. Sends
+/// never block: a socket queue full because the tunnel falls behind refuses the train, and that counts as lost.
 final class PacedUDPProbe: Sendable {
     /// UDP payload bytes per datagram (iperf3 `-l 1372` before): 1400-byte IPv4 packets inside a 1420 MTU.
     static let payloadBytes = 1372
@@ -107,20 +108,20 @@ final class PacedUDPProbe: Sendable {
     /// What one probe sent and what arrived.
     struct Counts {
         /// Datagrams the sender handed to the kernel or tried to (a send the kernel refused counts as lost).
-        let offered: Int
+        let sent: Int
         let received: Int
         /// Seconds the sender ran.
         let seconds: Double
 
-        /// What the sender got out (or tried to) and never arrived, of what it got out. A sender starved of CPU (it
-        /// shares the host with the tunnel it measures) falls behind its schedule: what it never sent was never
+        /// What the sender sent (or tried to) and never arrived, of what it sent. A sender starved of CPU (it shares
+        /// the host with the tunnel it measures) falls behind its schedule: what it never tried to send was never
         /// offered to the tunnel, so it is not the tunnel's loss; ``sentGigabitsPerSecond`` shows the shortfall.
         var lossPercent: Double {
-            offered > 0 ? Double(max(0, offered - received)) * 100 / Double(offered) : 0
+            sent > 0 ? Double(max(0, sent - received)) * 100 / Double(sent) : 0
         }
-        /// UDP payload the sender got out (or tried to), in Gbit/s over the sending time.
+        /// UDP payload the sender sent (or tried to), in Gbit/s over the sending time.
         var sentGigabitsPerSecond: Double {
-            seconds > 0 ? Double(offered * PacedUDPProbe.payloadBytes * 8) / seconds / 1e9 : 0
+            seconds > 0 ? Double(sent * PacedUDPProbe.payloadBytes * 8) / seconds / 1e9 : 0
         }
         /// Received UDP payload in Gbit/s over the sending time (what iperf3's receiver reports).
         var gigabitsPerSecond: Double {
@@ -150,7 +151,7 @@ final class PacedUDPProbe: Sendable {
         }
         var vector = iovec(iov_base: payload.baseAddress, iov_len: total)
         var message = msghdr()
-        var offered = 0
+        var sent = 0
         let nanosecondsPerSend = Double(total * 8) / offeredGigabitsPerSecond
         let duration = UInt64(seconds * 1e9)
         var sendingNanoseconds: UInt64 = 0
@@ -185,10 +186,12 @@ final class PacedUDPProbe: Sendable {
                     schedule = Double(elapsed)
                 }
                 schedule += nanosecondsPerSend
-                offered += segmentsPerSend
-                if sendmsg(sourceFD, &message, 0) < 0 {
+                sent += segmentsPerSend
+                // Never blocking: a tunnel that falls behind fills this socket's queue, and a sender that then
+                // waited would count the tunnel's shortfall as its own rather than as loss.
+                if sendmsg(sourceFD, &message, Int32(MSG_DONTWAIT)) < 0 {
                     let code = errno
-                    // A full queue drops what it refuses: that is loss, counted by the offered number.
+                    // A full queue drops what it refuses: that is loss, counted in `sent`.
                     guard code == EINTR || code == EAGAIN || code == ENOBUFS || code == ECONNREFUSED else {
                         let failure = IOBenchError("sendmsg(UDP_SEGMENT)", errno: code)
                         throw FZCtlError.invalidInput("bench tunnel: \(failure)")
@@ -206,7 +209,7 @@ final class PacedUDPProbe: Sendable {
             last = now
         }
         tag.store(0, ordering: .releasing)
-        return Counts(offered: offered, received: received.load(ordering: .relaxed), seconds: sendingSeconds)
+        return Counts(sent: sent, received: received.load(ordering: .relaxed), seconds: sendingSeconds)
     }
 
     private func readUntilStopped() {

@@ -212,7 +212,9 @@ final class Topology {
         return TunnelBenchmark.Measurement(
             gigabitsPerSecond: gigabitsPerSecond, lossPercent: loss,
             offeredGigabitsPerSecond: test == "udp" ? offeredGigabitsPerSecond : nil,
-            // iperf3's sender summary; its loss counts against the datagrams it numbered and sent.
+            // iperf3's sender summary: what it wrote over its sending time. Its loss counts against the datagrams
+            // it numbered, so unlike fzctl's sender a write the kernel refused is lost but not in this rate, and
+            // datagrams lost after the last one to arrive are not counted at all.
             sentGigabitsPerSecond: test == "udp" ? (sum["bits_per_second"] as? Double).map { $0 / 1e9 } : nil,
             cpuSecondsPerGigabit: gigabits > 0 ? cpuSeconds / gigabits : 0)
     }

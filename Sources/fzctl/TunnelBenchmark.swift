@@ -12,7 +12,7 @@ import WireGuardConfig
 /// wireguard-go on both sides, measured once in the same run. CPU is both tunnel processes' user and system
 /// time over the iperf3 run, per gigabit carried. UDP reports the offered rate that carried the most with under
 /// 1% loss of what was sent (``UDPSearch``).
-struct TunnelBenchmark {
+package struct TunnelBenchmark {
     /// What offers the UDP traffic.
     enum UDPSource: String, CaseIterable {
         /// ``PacedUDPProbe``: GSO trains, paced, from threads of the bench process.
@@ -240,11 +240,23 @@ struct TunnelBenchmark {
     }
 
     /// What one iperf3 run (or the chosen UDP probe) measured.
-    struct Measurement {
-        let gigabitsPerSecond: Double
-        let lossPercent: Double?
-        let offeredGigabitsPerSecond: Double?
-        let sentGigabitsPerSecond: Double?
-        let cpuSecondsPerGigabit: Double
+    /// (`package`: the UDP search's tests build these.)
+    package struct Measurement {
+        package let gigabitsPerSecond: Double
+        package let lossPercent: Double?
+        package let offeredGigabitsPerSecond: Double?
+        package let sentGigabitsPerSecond: Double?
+        package let cpuSecondsPerGigabit: Double
+
+        package init(
+            gigabitsPerSecond: Double, lossPercent: Double?, offeredGigabitsPerSecond: Double?,
+            sentGigabitsPerSecond: Double?, cpuSecondsPerGigabit: Double
+        ) {
+            self.gigabitsPerSecond = gigabitsPerSecond
+            self.lossPercent = lossPercent
+            self.offeredGigabitsPerSecond = offeredGigabitsPerSecond
+            self.sentGigabitsPerSecond = sentGigabitsPerSecond
+            self.cpuSecondsPerGigabit = cpuSecondsPerGigabit
+        }
     }
 }

@@ -6,19 +6,33 @@
 /// `maximumDoublings + bisections` probes of ``probeSeconds`` each. The result is the good probe that carried
 /// the most: a sender that falls behind its schedule can carry less at a higher offered rate. With ``enabled``
 /// off, one probe at the start rate is the result.
-struct UDPSearch {
+package struct UDPSearch {
     /// Loss at or above this is too much.
     static let lossLimitPercent = 1.0
 
-    var enabled: Bool = true
-    var startGigabitsPerSecond: Double = 0.5
-    var probeSeconds: Int = 2
-    var maximumDoublings: Int = 5
-    var bisections: Int = 2
+    package var enabled: Bool
+    package var startGigabitsPerSecond: Double
+    package var probeSeconds: Int
+    package var maximumDoublings: Int
+    package var bisections: Int
+
+    /// (`package`: its tests run it against a fake tunnel.)
+    package init(
+        enabled: Bool = true, startGigabitsPerSecond: Double = 0.5, probeSeconds: Int = 2, maximumDoublings: Int = 5,
+        bisections: Int = 2
+    ) {
+        self.enabled = enabled
+        self.startGigabitsPerSecond = startGigabitsPerSecond
+        self.probeSeconds = probeSeconds
+        self.maximumDoublings = maximumDoublings
+        self.bisections = bisections
+    }
 
     /// Runs the search with `probe`, which measures at an offered rate in Gbit/s. Returns the good probe (under
     /// the loss limit) that carried the most, or the lowest-rate probe when none was good.
-    func run(_ probe: (Double) throws -> TunnelBenchmark.Measurement) throws -> TunnelBenchmark.Measurement {
+    package func run(
+        _ probe: (Double) throws -> TunnelBenchmark.Measurement
+    ) throws -> TunnelBenchmark.Measurement {
         let first = try probe(startGigabitsPerSecond)
         guard enabled else { return first }
         var best: TunnelBenchmark.Measurement?
