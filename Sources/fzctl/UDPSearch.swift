@@ -11,21 +11,15 @@ package struct UDPSearch {
     static let lossLimitPercent = 1.0
 
     package var enabled: Bool
-    package var startGigabitsPerSecond: Double
     package var probeSeconds: Int
-    package var maximumDoublings: Int
-    package var bisections: Int
+    var startGigabitsPerSecond = 0.5
+    var maximumDoublings = 5
+    var bisections = 2
 
     /// (`package`: its tests run it against a fake tunnel.)
-    package init(
-        enabled: Bool = true, startGigabitsPerSecond: Double = 0.5, probeSeconds: Int = 2, maximumDoublings: Int = 5,
-        bisections: Int = 2
-    ) {
+    package init(enabled: Bool = true, probeSeconds: Int = 2) {
         self.enabled = enabled
-        self.startGigabitsPerSecond = startGigabitsPerSecond
         self.probeSeconds = probeSeconds
-        self.maximumDoublings = maximumDoublings
-        self.bisections = bisections
     }
 
     /// Runs the search with `probe`, which measures at an offered rate in Gbit/s. Returns the good probe (under
@@ -38,9 +32,9 @@ package struct UDPSearch {
         var best: TunnelBenchmark.Measurement?
         var goodRate: Double?
         var badRate: Double?
-        var lowest = first
+        var lowest = (rate: startGigabitsPerSecond, result: first)
         func measure(_ rate: Double, _ result: TunnelBenchmark.Measurement) -> Bool {
-            lowest = rate < (lowest.offeredGigabitsPerSecond ?? rate) ? result : lowest
+            if rate < lowest.rate { lowest = (rate, result) }
             guard isGood(result) else {
                 badRate = min(badRate ?? rate, rate)
                 return false
@@ -67,7 +61,7 @@ package struct UDPSearch {
                 if measure(middle, try probe(middle)) { low = middle } else { high = middle }
             }
         }
-        return best ?? lowest
+        return best ?? lowest.result
     }
 
     private func isGood(_ measurement: TunnelBenchmark.Measurement) -> Bool {
