@@ -190,8 +190,17 @@ struct TunnelBenchCommand: ParsableCommand {
             }
         }
         let search = UDPSearch(enabled: udpSearch == "on", probeSeconds: min(seconds, 2))
-        let bench = TunnelBenchmark(fzctlPath: fzctlPath, variants: variants, seconds: seconds, tests: testList,
+        var bench = TunnelBenchmark(fzctlPath: fzctlPath, variants: variants, seconds: seconds, tests: testList,
                                     udpSearch: search, udpSource: source)
+        let logger = context.logger
+        bench.probeMeasured = { offered, probe in
+            logger.debug("UDP probe", metadata: [
+                "offered_gbit_per_s": "\(CryptoBenchmark.format(offered, 3))",
+                "sent_gbit_per_s": "\(probe.sentGigabitsPerSecond.map { CryptoBenchmark.format($0, 3) } ?? "-")",
+                "gbit_per_s": "\(CryptoBenchmark.format(probe.gigabitsPerSecond, 3))",
+                "loss_percent": "\(probe.lossPercent.map { CryptoBenchmark.format($0, 2) } ?? "-")",
+            ])
+        }
         var results: [TunnelBenchmark.Result] = []
         for (pair, variant) in bench.plan(pairList) {
             context.logger.info("measuring tunnel pair", metadata: [

@@ -7,11 +7,11 @@ import WireGuardConfig
 ///
 /// Each run gets two fresh network namespaces joined by a veth pair, one WireGuard implementation on each
 /// side, and traffic from side A to side B over the inner addresses: iperf3 for TCP, and for UDP fzctl's own
-/// paced GSO sender and counting receiver (``PacedUDPProbe``; `--udp-source iperf3` for iperf3). fzctl sides run every `--io` x `--crypto`
-/// combination, with and without offloads (`fzctl up --offloads all` or `none`); the reference pair is Debian's
-/// wireguard-go on both sides, measured once in the same run. CPU is both tunnel processes' user and system
-/// time over the iperf3 run, per gigabit carried. UDP reports the offered rate that carried the most with under
-/// 1% loss of what was sent (``UDPSearch``).
+/// paced GSO sender and counting receiver (``PacedUDPProbe``; `--udp-source iperf3` for iperf3). fzctl sides run
+/// every `--io` x `--crypto` combination, with and without offloads (`fzctl up --offloads all` or `none`); the
+/// reference pair is Debian's wireguard-go on both sides, measured once in the same run. CPU is both tunnel
+/// processes' user and system time over the iperf3 run, per gigabit carried. UDP reports the offered rate that
+/// carried the most with under 1% loss of what was sent (``UDPSearch``); `--log debug` shows every probe.
 package struct TunnelBenchmark {
     /// What offers the UDP traffic.
     enum UDPSource: String, CaseIterable {
@@ -94,6 +94,8 @@ package struct TunnelBenchmark {
     let tests: [String]
     let udpSearch: UDPSearch
     var udpSource: UDPSource = .fzctl
+    /// Told each UDP search probe's result (`--log debug` shows them), so a surprising result can be traced.
+    var probeMeasured: (_ offered: Double, Measurement) -> Void = { _, _ in }
 
     static func parsePairs(_ text: String) throws -> [Pair] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
@@ -151,14 +153,15 @@ package struct TunnelBenchmark {
             do {
                 let measurement = test == "udp"
                     ? try udpSearch.run { rate in
-                        switch udpSource {
+                        let probe = switch udpSource {
                         case .fzctl:
-                            return try topology.pacedUDP(seconds: udpSearch.probeSeconds,
-                                                         offeredGigabitsPerSecond: rate)
+                            try topology.pacedUDP(seconds: udpSearch.probeSeconds, offeredGigabitsPerSecond: rate)
                         case .iperf3:
-                            return try topology.iperf(test: "udp", seconds: udpSearch.probeSeconds,
-                                                      offeredGigabitsPerSecond: rate)
+                            try topology.iperf(test: "udp", seconds: udpSearch.probeSeconds,
+                                               offeredGigabitsPerSecond: rate)
                         }
+                        probeMeasured(rate, probe)
+                        return probe
                     }
                     : try topology.iperf(test: test, seconds: seconds, offeredGigabitsPerSecond: nil)
                 return row(test, measurement, error: nil)

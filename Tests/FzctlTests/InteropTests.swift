@@ -61,9 +61,17 @@ struct InteropTests {
         let result = try await FzctlRunner.fzctl([
             "bench", "tunnel", "--pairs", "fzctl-fzctl,wireguard-go-wireguard-go,veth", "--io", "epoll",
             "--crypto", "sodium", "--threads", "1",
-            "--seconds", "1", "--udp-search", "off", "--format", "json", "--chart", chart, "--log", "warn",
+            "--seconds", "1", "--udp-search", "off", "--format", "json", "--chart", chart,
+            "--log", "warn,fzctl=debug",
         ])
         #expect(result.status == 0, "\(result.stderr)")
+        // Each of the 4 UDP rows has one probe (--udp-search off), logged at debug level: offered and carried.
+        let probes = result.stderr.split(separator: "\n").filter { $0.contains("UDP probe") }
+        #expect(probes.count == 4, "\(result.stderr)")
+        for probe in probes {
+            #expect(probe.contains("offered_gbit_per_s=0.500") && probe.contains("sent_gbit_per_s=")
+                    && probe.contains("loss_percent="), "\(probe)")
+        }
         let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
         let array = try #require(parsed as? [[String: Any]])
         // fzctl<->fzctl twice (offloads off and on), the reference and the veth once each, each TCP and UDP.
