@@ -20,6 +20,25 @@ import Testing
         #endif
     }
 
+    @Test("An AMD EPYC guest that hides RDSEED and PKU, as KVM does, gets the AVX-512 kernels")
+    func avx512DoesNotNeedIntrinsicOnlyFeatures() {
+        #if arch(x86_64)
+        // The flags /proc/cpuinfo showed on a Zen 5 EPYC guest under KVM (the vector and scalar levels only).
+        let epyc: Set<String> = [
+            "cx16", "lahf_lm", "popcnt", "sse4_1", "sse4_2", "ssse3", "pclmulqdq", "aes", "xsave", "xsaveopt",
+            "avx", "f16c", "fsgsbase", "rdrand", "avx2", "bmi1", "bmi2", "fma", "abm", "movbe", "adx",
+            "3dnowprefetch", "xsavec", "xsaves", "clflushopt", "clwb", "avx512f", "avx512cd", "avx512bw",
+            "avx512dq", "avx512vl", "avx512ifma", "avx512vbmi",
+        ]
+        #expect(CPUFeatures(flags: epyc).supportsAVX512)
+        #expect(CPUFeatures(flags: epyc).supportsAVX2)
+        for flag in CPUFeatures.intrinsicOnlyFlags {
+            #expect(!CPUFeatures.skylakeAVX512Flags.contains(flag))
+            #expect(!CPUFeatures.haswellFlags.contains(flag))
+        }
+        #endif
+    }
+
     @Test("A CPU with AVX2 and BMI2 but without FMA or MOVBE does not get the haswell kernels")
     func avx2NeedsTheWholeLevel() {
         #if arch(x86_64)

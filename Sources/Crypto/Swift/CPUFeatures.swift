@@ -22,19 +22,27 @@ public struct CPUFeatures: Sendable {
     /// Every `/proc/cpuinfo` flag for an instruction set LLVM may use when compiling for `haswell`.
     ///
     /// The compiler is free to emit any instruction its target CPU has (BMI, MOVBE, LZCNT, F16C, ...), not
-    /// just the vector ones we asked for, so the check covers the whole level. Privileged or OS-gated
-    /// features that ordinary code generation never emits (INVPCID, PKU) are left out: VMs often hide them.
+    /// just the vector ones we asked for, so the check covers the whole level. Left out are the
+    /// ``intrinsicOnlyFlags``: code generation never emits them on its own, and VMs often hide them.
     public static let haswellFlags: [String] = [
         "cx16", "lahf_lm", "popcnt", "sse4_1", "sse4_2", "ssse3", "pclmulqdq", "aes", "xsave", "xsaveopt",
-        "avx", "f16c", "fsgsbase", "rdrand", "avx2", "bmi1", "bmi2", "fma", "abm", "movbe",
+        "avx", "f16c", "fsgsbase", "avx2", "bmi1", "bmi2", "fma", "abm", "movbe",
     ]
 
     /// Every `/proc/cpuinfo` flag for an instruction set LLVM may use when compiling for `skylake-avx512`:
     /// Haswell's, Broadwell's and Skylake's additions, and AVX-512 F, CD, BW, DQ and VL.
     public static let skylakeAVX512Flags: [String] = haswellFlags + [
-        "rdseed", "adx", "3dnowprefetch", "xsavec", "xsaves", "clflushopt", "clwb",
+        "adx", "3dnowprefetch", "xsavec", "xsaves", "clflushopt", "clwb",
         "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl",
     ]
+
+    /// Features of these levels whose instructions LLVM emits only for their intrinsics, which no kernel
+    /// calls, so the check does not require them.
+    ///
+    /// Privileged or OS-gated ones (INVPCID, PKU) and the random-number instructions: AMD EPYC guests under
+    /// KVM commonly hide RDSEED, and requiring it kept the AVX-512 kernels off Zen 4 and Zen 5 gateways.
+    /// `scripts/check-specialization` fails if the release binary ever holds one of these instructions.
+    public static let intrinsicOnlyFlags: [String] = ["rdrand", "rdseed", "invpcid", "pku"]
 
     /// The flags of `required` this host lacks, in order.
     public func missing(_ required: [String]) -> [String] {
