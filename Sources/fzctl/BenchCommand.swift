@@ -137,6 +137,10 @@ struct TunnelBenchCommand: ParsableCommand {
                                + "able to offer more than a fast tunnel carries) or iperf3 (iperf3 -u -b)."))
     var udpSource: String = "fzctl"
 
+    @Option(help: ArgumentHelp("Interleaved rounds (1...20): every row is measured once per round, in turn, and "
+                               + "each row reports its median throughput and CPU per gigabit, with their ranges."))
+    var rounds: Int = 1
+
     @Option(help: "Output: table or json (one array on stdout, nothing else).")
     var format: String = "table"
 
@@ -148,6 +152,9 @@ struct TunnelBenchCommand: ParsableCommand {
         try BenchCommand.validateFormat(format)
         guard (1...600).contains(seconds) else {
             throw FZCtlError.invalidInput("--seconds must be between 1 and 600, got \(seconds)")
+        }
+        guard (1...20).contains(rounds) else {
+            throw FZCtlError.invalidInput("--rounds must be between 1 and 20, got \(rounds)")
         }
         let testList = tests.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         for test in testList where test != "tcp" && test != "udp" {
@@ -201,22 +208,27 @@ struct TunnelBenchCommand: ParsableCommand {
                 "loss_percent": "\(probe.lossPercent.map { CryptoBenchmark.format($0, 2) } ?? "-")",
             ])
         }
-        var results: [TunnelBenchmark.Result] = []
-        for (pair, variant) in bench.plan(pairList) {
-            context.logger.info("measuring tunnel pair", metadata: [
-                "pair": "\(pair.name)", "io": "\(variant?.io ?? "-")", "crypto": "\(variant?.crypto ?? "-")",
-                "offload": "\(variant.map { "\($0.offload)" } ?? "-")",
-                "threads": "\(variant.map { "\($0.threads)" } ?? "-")",
-            ])
-            let rows = bench.run(pair, variant: variant)
-            for row in rows {
-                if let error = row.error {
-                    context.logger.error("tunnel benchmark row failed", metadata: ["row": "\(row.label)",
-                                                                                   "error": "\(error)"])
+        var rounds: [[TunnelBenchmark.Result]] = []
+        for round in 1...self.rounds {
+            var results: [TunnelBenchmark.Result] = []
+            for (pair, variant) in bench.plan(pairList) {
+                context.logger.info("measuring tunnel pair", metadata: [
+                    "pair": "\(pair.name)", "io": "\(variant?.io ?? "-")", "crypto": "\(variant?.crypto ?? "-")",
+                    "offload": "\(variant.map { "\($0.offload)" } ?? "-")",
+                    "threads": "\(variant.map { "\($0.threads)" } ?? "-")", "round": "\(round) of \(self.rounds)",
+                ])
+                let rows = bench.run(pair, variant: variant)
+                for row in rows {
+                    if let error = row.error {
+                        context.logger.error("tunnel benchmark row failed", metadata: ["row": "\(row.label)",
+                                                                                       "error": "\(error)"])
+                    }
                 }
+                results += rows
             }
-            results += rows
+            rounds.append(results)
         }
+        let results = TunnelBenchmark.combine(rounds)
         if format == "json" {
             FileOutput.standardOutput(TunnelBenchmark.json(results) + "\n")
         } else {

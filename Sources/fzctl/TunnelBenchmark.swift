@@ -14,7 +14,7 @@ import WireGuardConfig
 /// carried the most with under 1% loss of what was sent (``UDPSearch``); `--log debug` shows every probe.
 package struct TunnelBenchmark {
     /// What offers the UDP traffic.
-    enum UDPSource: String, CaseIterable {
+    package enum UDPSource: String, CaseIterable {
         /// ``PacedUDPProbe``: GSO trains, paced, from threads of the bench process.
         case fzctl
         /// `iperf3 -u -b RATE`: one datagram per system call.
@@ -52,27 +52,53 @@ package struct TunnelBenchmark {
         let threads: Int
     }
 
-    struct Result {
-        let pair: String
-        let io: String
-        let crypto: String
-        let offload: Bool
+    package struct Result {
+        package let pair: String
+        package let io: String
+        package let crypto: String
+        package let offload: Bool
         /// Workers per fzctl side; nil for a row without fzctl.
-        let threads: Int?
-        let test: String
-        let gigabitsPerSecond: Double
+        package let threads: Int?
+        package let test: String
+        package let gigabitsPerSecond: Double
         /// UDP only: the loss at the reported rate.
-        let udpLossPercent: Double?
+        package let udpLossPercent: Double?
         /// UDP only: the offered rate of the reported run (what the sender was asked to send).
-        let offeredGigabitsPerSecond: Double?
+        package let offeredGigabitsPerSecond: Double?
         /// UDP only: what the sender really got out at that rate; less than offered when it fell behind.
-        let sentGigabitsPerSecond: Double?
+        package let sentGigabitsPerSecond: Double?
         /// UDP only: what offered the traffic.
-        let udpSource: UDPSource?
+        package let udpSource: UDPSource?
         /// Both tunnel processes' CPU seconds (user + system) per gigabit carried; 0 when nothing was carried.
-        let cpuSecondsPerGigabit: Double
+        package let cpuSecondsPerGigabit: Double
         /// Why the row could not be measured, or nil.
-        let error: String?
+        package let error: String?
+        /// How many rounds measured this row (`--rounds`); the figures above are their medians.
+        package var rounds = 1
+        /// The lowest and highest throughput of those rounds, or nil for a single round.
+        package var gigabitsPerSecondRange: ClosedRange<Double>? = nil
+        /// The lowest and highest CPU per gigabit of those rounds, or nil for a single round.
+        package var cpuSecondsPerGigabitRange: ClosedRange<Double>? = nil
+
+        package init(
+            pair: String, io: String, crypto: String, offload: Bool, threads: Int?, test: String,
+            gigabitsPerSecond: Double, udpLossPercent: Double?, offeredGigabitsPerSecond: Double?,
+            sentGigabitsPerSecond: Double?, udpSource: UDPSource?, cpuSecondsPerGigabit: Double, error: String?
+        ) {
+            self.pair = pair
+            self.io = io
+            self.crypto = crypto
+            self.offload = offload
+            self.threads = threads
+            self.test = test
+            self.gigabitsPerSecond = gigabitsPerSecond
+            self.udpLossPercent = udpLossPercent
+            self.offeredGigabitsPerSecond = offeredGigabitsPerSecond
+            self.sentGigabitsPerSecond = sentGigabitsPerSecond
+            self.udpSource = udpSource
+            self.cpuSecondsPerGigabit = cpuSecondsPerGigabit
+            self.error = error
+        }
 
         /// `pair io crypto offload`, the chart's bar label.
         var label: String {
@@ -171,7 +197,45 @@ package struct TunnelBenchmark {
         }
     }
 
-    static func json(_ results: [Result]) -> String {
+    /// Folds the rounds of a run (`--rounds`, each the same rows in the same order) into one row per measurement.
+    ///
+    /// On a noisy host one run can differ from the next by more than the backends differ from each other, so the
+    /// row reports medians (the lower middle value for an even count): the median throughput, with the UDP
+    /// columns of the round that measured it, and the median CPU per gigabit, each with its range. Rounds that
+    /// failed are left out (their errors were logged); a row fails only when every round of it failed.
+    package static func combine(_ rounds: [[Result]]) -> [Result] {
+        var order: [String] = []
+        var byRow: [String: [Result]] = [:]
+        for round in rounds {
+            for result in round {
+                let key = result.label + " " + result.test
+                if byRow[key] == nil { order.append(key) }
+                byRow[key, default: []].append(result)
+            }
+        }
+        return order.map { key in
+            let all = byRow[key]!
+            let measured = all.filter { $0.error == nil }
+            guard !measured.isEmpty else { return all[0] }
+            let middle = (measured.count - 1) / 2
+            var row = measured.sorted { $0.gigabitsPerSecond < $1.gigabitsPerSecond }[middle]
+            let cpu = measured.map(\.cpuSecondsPerGigabit).sorted()
+            row = Result(pair: row.pair, io: row.io, crypto: row.crypto, offload: row.offload, threads: row.threads,
+                         test: row.test, gigabitsPerSecond: row.gigabitsPerSecond, udpLossPercent: row.udpLossPercent,
+                         offeredGigabitsPerSecond: row.offeredGigabitsPerSecond,
+                         sentGigabitsPerSecond: row.sentGigabitsPerSecond, udpSource: row.udpSource,
+                         cpuSecondsPerGigabit: cpu[middle], error: nil)
+            row.rounds = measured.count
+            if measured.count > 1 {
+                let rates = measured.map(\.gigabitsPerSecond)
+                row.gigabitsPerSecondRange = rates.min()!...rates.max()!
+                row.cpuSecondsPerGigabitRange = cpu.first!...cpu.last!
+            }
+            return row
+        }
+    }
+
+    package static func json(_ results: [Result]) -> String {
         func optional(_ value: Double?, _ digits: Int) -> String {
             value.map { CryptoBenchmark.format($0, digits) } ?? "null"
         }
@@ -184,7 +248,12 @@ package struct TunnelBenchmark {
                 + "\"offered_gbit_per_s\": \(optional(r.offeredGigabitsPerSecond, 3)), "
                 + "\"sent_gbit_per_s\": \(optional(r.sentGigabitsPerSecond, 3)), "
                 + "\"udp_source\": \(r.udpSource.map { "\"\($0.rawValue)\"" } ?? "null"), "
-                + "\"cpu_s_per_gbit\": \(CryptoBenchmark.format(r.cpuSecondsPerGigabit, 3))"
+                + "\"cpu_s_per_gbit\": \(CryptoBenchmark.format(r.cpuSecondsPerGigabit, 3)), "
+                + "\"rounds\": \(r.rounds), "
+                + "\"gbit_per_s_min\": \(optional(r.gigabitsPerSecondRange?.lowerBound, 3)), "
+                + "\"gbit_per_s_max\": \(optional(r.gigabitsPerSecondRange?.upperBound, 3)), "
+                + "\"cpu_s_per_gbit_min\": \(optional(r.cpuSecondsPerGigabitRange?.lowerBound, 3)), "
+                + "\"cpu_s_per_gbit_max\": \(optional(r.cpuSecondsPerGigabitRange?.upperBound, 3))"
             if let error = r.error { object += ", \"error\": \(IOBenchmark.jsonString(error))" }
             return object + "}"
         }.joined(separator: ",\n ") + "]"
@@ -218,6 +287,10 @@ package struct TunnelBenchmark {
                 + (r.isBareVeth ? "-" : CryptoBenchmark.format(r.cpuSecondsPerGigabit, 2)).leftPadded(12) + "\n"
         }
         let source = udpSource == .iperf3 ? "iperf3 -u -b" : "fzctl's paced GSO sender"
+        if let rounds = results.map(\.rounds).max(), rounds > 1 {
+            out += "Each row: the median of \(rounds) interleaved rounds (JSON has the ranges); "
+                + "the UDP columns are those of the median round.\n"
+        }
         out += (udpSearch ? "UDP: the offered rate (\(source)) that carried the most with under 1% loss"
                 : "UDP: one offered rate") + " (loss: of what was sent)"
             + "; TCP: iperf3; CPU: both tunnel processes, user + system, per gigabit received"

@@ -107,6 +107,8 @@ enum BadInputFiles {
         Case(arguments: ["bench", "crypto", "--bogus"], status: 64, names: "--bogus"),
         Case(arguments: ["bench", "tunnel", "--seconds", "0"], status: 1, names: "--seconds must be between"),
         Case(arguments: ["bench", "tunnel", "--seconds", "601"], status: 1, names: "--seconds must be between"),
+        Case(arguments: ["bench", "tunnel", "--rounds", "0"], status: 1, names: "--rounds must be between 1 and 20"),
+        Case(arguments: ["bench", "tunnel", "--rounds", "21"], status: 1, names: "--rounds must be between 1 and 20"),
         Case(arguments: ["bench", "tunnel", "--seconds", "x"], status: 64, names: "'x'"),
         Case(arguments: ["bench", "tunnel", "--tests", ""], status: 1, names: "--tests: '' is not a test"),
         Case(arguments: ["bench", "tunnel", "--tests", "tcp,,udp"], status: 1, names: "--tests: '' is not a test"),
