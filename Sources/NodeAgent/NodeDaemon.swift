@@ -138,7 +138,7 @@ public final class NodeDaemon<Node: ControlledNode, IO: PacketIO>: @unchecked Se
         }
         for worker in 1..<workers {
             do {
-                threads.append(try WorkerLoopThread.start(loops[worker]) { stop.signal() })
+                threads.append(try WorkerLoopThread.start(loops[worker], index: worker) { stop.signal() })
             } catch {
                 throw .loop("cannot start worker \(worker): \(error)")
             }

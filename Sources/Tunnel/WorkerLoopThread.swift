@@ -10,19 +10,23 @@ public final class WorkerLoopThread: Sendable {
     private let thread: LoopThread<any Error>
     private let stop: any LoopSignal
 
-    /// Starts a thread that runs `loop` until it stops. From then on the loop, its backend and its handler
-    /// belong to that thread: the caller must not touch them until `stopAndJoin()` has returned.
+    /// Starts a thread that runs `loop` until it stops, named `fz-worker-N` for worker `index` (the first
+    /// worker runs on the main thread, which keeps the process name). From then on the loop, its backend and its
+    /// handler belong to that thread: the caller must not touch them until `stopAndJoin()` has returned.
     public static func start<Loop: PacketEventLoop>(
-        _ loop: Loop, onExit: @escaping @Sendable () -> Void
+        _ loop: Loop, index: Int, onExit: @escaping @Sendable () -> Void
     ) throws(SystemCallError) -> WorkerLoopThread {
         let stop = loop.stopHandle
         let box = LoopBox(loop)
-        let thread = try LoopThread<any Error>.start {
+        let thread = try LoopThread<any Error>.start(name: threadName(index)) {
             defer { onExit() }
             try box.loop.run()
         }
         return WorkerLoopThread(thread: thread, stop: stop)
     }
+
+    /// The name of worker `index`'s thread.
+    public static func threadName(_ index: Int) -> String { "fz-worker-\(index)" }
 
     private init(thread: LoopThread<any Error>, stop: any LoopSignal) {
         self.thread = thread

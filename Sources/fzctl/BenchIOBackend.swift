@@ -99,7 +99,7 @@ enum EpollBenchBackend: BenchIOBackend {
         let descriptors = io.datagrams.fileDescriptors
         let used = try BenchIOBackends.prepare(sockets: descriptors, wanted: setup.offloads, inEffect: io.offloads)
         let handler = IOBenchHandler(io: io, setup: setup, batchSize: batchSize)
-        let thread = try EpollLoopThread.start(try EpollEventLoop(io: io, handler: handler))
+        let thread = try EpollLoopThread.start(try EpollEventLoop(io: io, handler: handler), name: setup.threadName)
         return EpollBenchLoop(thread: thread, port: port, fileDescriptors: descriptors, offloadsUsed: used)
     }
 }
@@ -141,7 +141,8 @@ enum IOUringBenchBackend: BenchIOBackend {
         let descriptors = io.datagrams.fileDescriptors
         let used = try BenchIOBackends.prepare(sockets: descriptors, wanted: setup.offloads, inEffect: io.offloads)
         let handler = IOBenchHandler(io: io, setup: setup, batchSize: batchSize)
-        let thread = try IOUringLoopThread.start(try IOUringEventLoop(io: io, handler: handler))
+        let thread = try IOUringLoopThread.start(try IOUringEventLoop(io: io, handler: handler),
+                                                 name: setup.threadName)
         return IOUringBenchLoop(thread: thread, port: port, fileDescriptors: descriptors, offloadsUsed: used)
     }
 }

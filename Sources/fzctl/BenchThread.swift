@@ -1,4 +1,5 @@
 import Foundation
+import PacketLoopSupport
 import Synchronization
 
 /// A helper thread of `fzctl bench io` (the traffic generator, a sink's reorder counter) that runs until it is
@@ -12,10 +13,11 @@ final class BenchThread: Sendable {
     /// Whether the body should go on.
     var isRunning: Bool { running.load(ordering: .relaxed) }
 
-    /// Runs `body` on a new thread (once).
-    func start(_ body: @escaping @Sendable () -> Void) {
+    /// Runs `body` on a new thread (once), named `name` (see `ThreadName`).
+    func start(name: String, _ body: @escaping @Sendable () -> Void) {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         Thread.detachNewThread { [self] in
+            ThreadName.setCurrent(name)
             body()
             finished.signal()
         }

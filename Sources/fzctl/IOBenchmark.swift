@@ -190,6 +190,7 @@ struct IOBenchmark {
                                          counters: counters[worker])
                 setup.port = running.first?.port ?? 0
                 setup.reusePort = threads > 1
+                setup.threadName = "fz-bench-w\(worker)"
                 running.append(try backend.start(setup))
             }
             if threads > 1 {
@@ -327,6 +328,8 @@ struct IOBenchSetup: Sendable {
     var port: UInt16 = 0
     /// `SO_REUSEPORT`, for one socket per worker on one port.
     var reusePort = false
+    /// The loop thread's name (`fz-bench-wN`), so per-thread tools tell it from the generator.
+    var threadName: String? = nil
 
     /// Bytes per pool buffer: a whole GRO train (64 KiB) with room around it, or one datagram.
     var bufferSize: Int { offloads.contains(.udpGRO) ? PacketOffloads.superPacketBufferSize : 2048 }
@@ -487,7 +490,7 @@ final class ReorderCounter: Sendable {
     var checked: Int { result.withLock { $0.checked } }
 
     func start() {
-        thread.start { [self] in read() }
+        thread.start(name: "fz-bench-sink") { [self] in read() }
     }
 
     /// Stops reading (once); later calls return at once.

@@ -88,7 +88,7 @@ final class PacedUDPProbe: Sendable {
         self.sinkFD = sinkFD
         self.sourceFD = sourceFD
         segmentsPerSend = max(1, min(64, 65_507 / Self.payloadBytes))
-        reader.start { [self] in readUntilStopped() }
+        reader.start(name: "fz-bench-udprx") { [self] in readUntilStopped() }
     }
 
     /// Whether ``close()`` ran.

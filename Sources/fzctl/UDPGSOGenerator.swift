@@ -79,7 +79,7 @@ final class UDPGSOGenerator: Sendable {
 
     /// Starts the sending thread.
     func start() {
-        thread.start { [self] in sendUntilStopped() }
+        thread.start(name: "fz-bench-gen") { [self] in sendUntilStopped() }
     }
 
     /// Stops the sending thread and waits for it (once; later calls return at once).

@@ -288,7 +288,7 @@ struct UpCommand: ParsableCommand {
         }
         for worker in 1..<max(workers, 1) {
             do {
-                threads.append(try WorkerLoopThread.start(loops[worker]) { mainStop.signal() })
+                threads.append(try WorkerLoopThread.start(loops[worker], index: worker) { mainStop.signal() })
             } catch {
                 throw FZCtlError.invalidInput("cannot start worker \(worker): \(error)")
             }

@@ -53,21 +53,22 @@ struct InteropTests {
         #expect(result.stdout.contains("metrics moving"), "\(result.stdout)")
     }
 
-    /// fzctl<->fzctl with offloads off and on, the wireguard-go reference and the bare veth, TCP and UDP, in one run.
-    @Test("bench tunnel measures every row it plans, prints the documented JSON and writes the chart")
+    /// fzctl<->fzctl with offloads off and on, the wireguard-go reference and the bare veth, TCP and UDP, in one run
+    /// of two rounds.
+    @Test("bench tunnel measures every row it plans in each round, prints the documented JSON and writes the chart")
     func benchTunnelJSON() async throws {
         let chart = NSTemporaryDirectory() + "fz-bench-chart-\(getpid()).svg"
         defer { try? FileManager.default.removeItem(atPath: chart) }
         let result = try await FzctlRunner.fzctl([
             "bench", "tunnel", "--pairs", "fzctl-fzctl,wireguard-go-wireguard-go,veth", "--io", "epoll",
             "--crypto", "sodium", "--threads", "1",
-            "--seconds", "1", "--udp-search", "off", "--format", "json", "--chart", chart,
+            "--seconds", "1", "--udp-search", "off", "--format", "json", "--chart", chart, "--rounds", "2",
             "--log", "warn,fzctl=debug",
         ])
         #expect(result.status == 0, "\(result.stderr)")
-        // Each of the 4 UDP rows has one probe (--udp-search off), logged at debug level: offered and carried.
+        // Each of the 4 UDP rows has one probe per round (--udp-search off), logged at debug level.
         let probes = result.stderr.split(separator: "\n").filter { $0.contains("UDP probe") }
-        #expect(probes.count == 4, "\(result.stderr)")
+        #expect(probes.count == 8, "\(result.stderr)")
         for probe in probes {
             #expect(probe.contains("offered_gbit_per_s=0.500") && probe.contains("sent_gbit_per_s=")
                     && probe.contains("loss_percent="), "\(probe)")
@@ -86,8 +87,15 @@ struct InteropTests {
             }
             #expect(Set(object.keys) == ["pair", "io", "crypto", "offload", "threads", "test", "gbit_per_s",
                                          "udp_loss_percent", "offered_gbit_per_s", "sent_gbit_per_s", "udp_source",
-                                         "cpu_s_per_gbit"],
+                                         "cpu_s_per_gbit", "rounds", "gbit_per_s_min", "gbit_per_s_max",
+                                         "cpu_s_per_gbit_min", "cpu_s_per_gbit_max"],
                     "\(object)")
+            // Both rounds measured the row; the reported rate is their median, inside their range.
+            #expect(object["rounds"] as? Int == 2, "\(object)")
+            let low = try #require(object["gbit_per_s_min"] as? Double, "\(object)")
+            let high = try #require(object["gbit_per_s_max"] as? Double, "\(object)")
+            let median = try #require(object["gbit_per_s"] as? Double)
+            #expect(low <= median && median <= high, "\(object)")
             // Workers per fzctl side (--threads 1 here); null where no fzctl runs.
             if object["pair"] as? String == "fzctl<->fzctl" {
                 #expect(object["threads"] as? Int == 1, "\(object)")

@@ -126,6 +126,13 @@ if [ "$A_KIND" = fzctl ]; then
         sleep 0.1
     done
     grep -q "interface up" "$WORK/a.log" || fail "fzctl up did not log \"interface up\" within 60 s"
+    # Each worker after the first runs on a thread named for it (top -H, perf); the first is the main thread.
+    if [ -n "$THREADS" ] && [ "$THREADS" -gt 1 ]; then
+        for worker in $(seq 1 $((THREADS - 1))); do
+            cat /proc/"$FZCTL_PID"/task/*/comm | grep -qx "fz-worker-$worker" \
+                || fail "fzctl up --threads $THREADS has no thread named fz-worker-$worker"
+        done
+    fi
 fi
 
 B_ENDPOINT=(); [ "$INITIATOR" = b ] && B_ENDPOINT=(endpoint 10.201.0.1:51820)

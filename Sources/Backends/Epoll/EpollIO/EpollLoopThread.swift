@@ -10,13 +10,15 @@ public final class EpollLoopThread: Sendable {
     public let stopHandle: EpollLoopStopHandle
     private let thread: LoopThread<EpollIOError>
 
-    /// Starts a thread that calls `loop.run()`.
-    public static func start<Handler>(_ loop: sending EpollEventLoop<Handler>) throws(EpollIOError)
+    /// Starts a thread that calls `loop.run()`, named `name` when one is given.
+    public static func start<Handler>(
+        _ loop: sending EpollEventLoop<Handler>, name: String? = nil
+    ) throws(EpollIOError)
         -> EpollLoopThread
     {
         let stopHandle = loop.stopHandle
         do {
-            let thread = try LoopThread.start { () throws(EpollIOError) in try loop.run() }
+            let thread = try LoopThread.start(name: name) { () throws(EpollIOError) in try loop.run() }
             return EpollLoopThread(stopHandle: stopHandle, thread: thread)
         } catch {
             throw .systemCall(error.call, errno: error.errno)

@@ -10,13 +10,15 @@ public final class IOUringLoopThread: Sendable {
     public let stopHandle: IOUringLoopSignal
     private let thread: LoopThread<IOUringIOError>
 
-    /// Starts a thread that calls `loop.run()`.
-    public static func start<Handler>(_ loop: sending IOUringEventLoop<Handler>) throws(IOUringIOError)
+    /// Starts a thread that calls `loop.run()`, named `name` when one is given.
+    public static func start<Handler>(
+        _ loop: sending IOUringEventLoop<Handler>, name: String? = nil
+    ) throws(IOUringIOError)
         -> IOUringLoopThread
     {
         let stopHandle = loop.stopHandle
         do {
-            let thread = try LoopThread.start { () throws(IOUringIOError) in try loop.run() }
+            let thread = try LoopThread.start(name: name) { () throws(IOUringIOError) in try loop.run() }
             return IOUringLoopThread(stopHandle: stopHandle, thread: thread)
         } catch {
             throw .systemCall(error.call, errno: error.errno)

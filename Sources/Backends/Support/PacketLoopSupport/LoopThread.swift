@@ -8,10 +8,13 @@ import Glibc
 public final class LoopThread<Failure: Error>: Sendable {
     private let state: LoopThreadState<Failure>
 
-    /// Starts a thread that runs `body`. From then on whatever `body` captures (a loop, its backend, its
-    /// handler) belongs to that thread: the caller must not touch it until `join()` has returned.
-    public static func start(_ body: @escaping () throws(Failure) -> Void) throws(SystemCallError) -> LoopThread {
-        let state = LoopThreadState(body: body)
+    /// Starts a thread that runs `body`, named `name` (see ``ThreadName``) when one is given. From then on
+    /// whatever `body` captures (a loop, its backend, its handler) belongs to that thread: the caller must not
+    /// touch it until `join()` has returned.
+    public static func start(
+        name: String? = nil, _ body: @escaping () throws(Failure) -> Void
+    ) throws(SystemCallError) -> LoopThread {
+        let state = LoopThreadState(name: name, body: body)
         let context = Unmanaged.passRetained(state).toOpaque()
         var thread = pthread_t()
         // A C entry point cannot name `Failure`: it runs the body through the non-generic base class.
@@ -52,13 +55,16 @@ private class ThreadBody: @unchecked Sendable {
 /// `pthread_join`.
 private final class LoopThreadState<Failure: Error>: ThreadBody, @unchecked Sendable {
     private var body: (() throws(Failure) -> Void)?
+    private let name: String?
     var failure: Failure?
 
-    init(body: @escaping () throws(Failure) -> Void) {
+    init(name: String?, body: @escaping () throws(Failure) -> Void) {
+        self.name = name
         self.body = body
     }
 
     override func run() {
+        if let name { ThreadName.setCurrent(name) }
         do {
             try body?()
         } catch {

@@ -1,0 +1,26 @@
+import PacketLoopSupport
+import Testing
+
+/// Loop threads carry names an operator can find in `top -H`, `ps -L` and `perf`.
+@Suite struct LoopThreadNameTests {
+    final class Seen {
+        var name = ""
+    }
+
+    @Test("A loop thread runs under the name it was started with, cut to the kernel's 15 characters")
+    func loopThreadIsNamed() throws {
+        let seen = Seen()
+        let thread = try LoopThread<Never>.start(name: "fz-test-long-thread-name") { seen.name = ThreadName.current() }
+        _ = thread.join()
+        // pthread_join orders the thread's write before this read.
+        #expect(seen.name == "fz-test-long-th")
+    }
+
+    @Test("A loop thread started without a name keeps the name it inherited")
+    func unnamedThreadKeepsItsName() throws {
+        let seen = Seen()
+        let thread = try LoopThread<Never>.start { seen.name = ThreadName.current() }
+        _ = thread.join()
+        #expect(!seen.name.isEmpty && !seen.name.hasPrefix("fz-test"))
+    }
+}
