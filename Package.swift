@@ -6,8 +6,9 @@ import PackageDescription
 /// one and picks among them at startup.
 #if arch(x86_64)
 let avx2Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
-// skylake-avx512, not a newer CPU: `CPUFeatures.skylakeAVX512Flags` checks every feature this level implies
-// at startup, so no CPU passes the check and then meets an instruction it lacks (names must match there).
+// skylake-avx512, not a newer CPU: `CPUFeatures.skylakeAVX512Flags` checks at startup every feature of this level
+// that code generation may use (not RDSEED and the like, which only intrinsics emit; check-specialization proves
+// the binary has none), so no CPU passes the check and then meets an instruction it lacks (names must match there).
 let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
 #else
 // Elsewhere the x86 variants compile as portable code and report themselves unavailable at run time.

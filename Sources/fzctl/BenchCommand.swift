@@ -232,7 +232,8 @@ struct TunnelBenchCommand: ParsableCommand {
         if format == "json" {
             FileOutput.standardOutput(TunnelBenchmark.json(results) + "\n")
         } else {
-            FileOutput.standardOutput(TunnelBenchmark.table(results, udpSearch: search.enabled, udpSource: source))
+            FileOutput.standardOutput(TunnelBenchmark.table(results, udpSearch: search.enabled, udpSource: source,
+                                                            rounds: self.rounds))
         }
         if let chart {
             do {

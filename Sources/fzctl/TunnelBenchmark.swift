@@ -200,35 +200,38 @@ package struct TunnelBenchmark {
     /// Folds the rounds of a run (`--rounds`, each the same rows in the same order) into one row per measurement.
     ///
     /// On a noisy host one run can differ from the next by more than the backends differ from each other, so the
-    /// row reports medians (the lower middle value for an even count): the median throughput, with the UDP
-    /// columns of the round that measured it, and the median CPU per gigabit, each with its range. Rounds that
-    /// failed are left out (their errors were logged); a row fails only when every round of it failed.
+    /// row reports medians (the mean of the two middle values for an even count): the median throughput and,
+    /// separately, the median CPU per gigabit, each with its range, and the UDP columns of the round whose
+    /// throughput is the median (the lower middle one for an even count). Rounds that failed are left out (their
+    /// errors were logged); a row fails only when every round of it failed, and then says 0 rounds.
     package static func combine(_ rounds: [[Result]]) -> [Result] {
-        var order: [String] = []
-        var byRow: [String: [Result]] = [:]
-        for round in rounds {
-            for result in round {
-                let key = result.label + " " + result.test
-                if byRow[key] == nil { order.append(key) }
-                byRow[key, default: []].append(result)
-            }
+        guard let first = rounds.first else { return [] }
+        func middle(_ sorted: [Double]) -> Double {
+            let half = sorted.count / 2
+            return sorted.count % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2
         }
-        return order.map { key in
-            let all = byRow[key]!
+        // By position, not by label: a run may measure the same label twice (`--threads 1,1`).
+        return first.indices.map { index in
+            let all = rounds.compactMap { $0.indices.contains(index) ? $0[index] : nil }
             let measured = all.filter { $0.error == nil }
-            guard !measured.isEmpty else { return all[0] }
-            let middle = (measured.count - 1) / 2
-            var row = measured.sorted { $0.gigabitsPerSecond < $1.gigabitsPerSecond }[middle]
+            guard !measured.isEmpty else {
+                var failed = all[0]
+                failed.rounds = 0
+                return failed
+            }
+            let byRate = measured.sorted { $0.gigabitsPerSecond < $1.gigabitsPerSecond }
+            let median = byRate[(measured.count - 1) / 2]
+            let rates = byRate.map(\.gigabitsPerSecond)
             let cpu = measured.map(\.cpuSecondsPerGigabit).sorted()
-            row = Result(pair: row.pair, io: row.io, crypto: row.crypto, offload: row.offload, threads: row.threads,
-                         test: row.test, gigabitsPerSecond: row.gigabitsPerSecond, udpLossPercent: row.udpLossPercent,
-                         offeredGigabitsPerSecond: row.offeredGigabitsPerSecond,
-                         sentGigabitsPerSecond: row.sentGigabitsPerSecond, udpSource: row.udpSource,
-                         cpuSecondsPerGigabit: cpu[middle], error: nil)
+            var row = Result(
+                pair: median.pair, io: median.io, crypto: median.crypto, offload: median.offload,
+                threads: median.threads, test: median.test, gigabitsPerSecond: middle(rates),
+                udpLossPercent: median.udpLossPercent, offeredGigabitsPerSecond: median.offeredGigabitsPerSecond,
+                sentGigabitsPerSecond: median.sentGigabitsPerSecond, udpSource: median.udpSource,
+                cpuSecondsPerGigabit: middle(cpu), error: nil)
             row.rounds = measured.count
             if measured.count > 1 {
-                let rates = measured.map(\.gigabitsPerSecond)
-                row.gigabitsPerSecondRange = rates.min()!...rates.max()!
+                row.gigabitsPerSecondRange = rates.first!...rates.last!
                 row.cpuSecondsPerGigabitRange = cpu.first!...cpu.last!
             }
             return row
@@ -259,7 +262,7 @@ package struct TunnelBenchmark {
         }.joined(separator: ",\n ") + "]"
     }
 
-    static func table(_ results: [Result], udpSearch: Bool, udpSource: UDPSource = .fzctl) -> String {
+    static func table(_ results: [Result], udpSearch: Bool, udpSource: UDPSource = .fzctl, rounds: Int = 1) -> String {
         var out = "pair".padding(28) + "io".padding(14) + "crypto".padding(14) + "offload".padding(9)
             + "threads".padding(8) + "test".padding(5) + "Gbit/s".leftPadded(8) + "vs wg-go".leftPadded(10)
             + "of veth".leftPadded(9) + "loss %".leftPadded(8) + "offered".leftPadded(9) + "sent".leftPadded(7)
@@ -287,9 +290,12 @@ package struct TunnelBenchmark {
                 + (r.isBareVeth ? "-" : CryptoBenchmark.format(r.cpuSecondsPerGigabit, 2)).leftPadded(12) + "\n"
         }
         let source = udpSource == .iperf3 ? "iperf3 -u -b" : "fzctl's paced GSO sender"
-        if let rounds = results.map(\.rounds).max(), rounds > 1 {
+        if rounds > 1 {
+            let partial = results.filter { $0.error == nil && $0.rounds < rounds }.count
             out += "Each row: the median of \(rounds) interleaved rounds (JSON has the ranges); "
-                + "the UDP columns are those of the median round.\n"
+                + "the UDP columns are those of the median round"
+                + (partial > 0 ? "; \(partial) rows had rounds that failed (see the log), their medians are of fewer"
+                    : "") + ".\n"
         }
         out += (udpSearch ? "UDP: the offered rate (\(source)) that carried the most with under 1% loss"
                 : "UDP: one offered rate") + " (loss: of what was sent)"

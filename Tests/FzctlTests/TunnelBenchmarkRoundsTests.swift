@@ -53,7 +53,29 @@ import fzctl
         let rows = TunnelBenchmark.combine(rounds)
         #expect(rows[0].error == nil && rows[0].gigabitsPerSecond == 3.5 && rows[0].rounds == 1)
         #expect(rows[0].gigabitsPerSecondRange == nil)
-        #expect(rows[1].error == "x")
+        #expect(rows[1].error == "x" && rows[1].rounds == 0)
+    }
+
+    @Test("With an even count the medians are the means of the two middle rounds; UDP columns are the lower one's")
+    func evenCount() {
+        let rounds = [
+            [Self.row(test: "udp", gbit: 2.0, cpu: 0.30, offered: 2.0)],
+            [Self.row(test: "udp", gbit: 4.0, cpu: 0.50, offered: 4.0)],
+        ]
+        let row = TunnelBenchmark.combine(rounds)[0]
+        #expect(row.gigabitsPerSecond == 3.0 && row.cpuSecondsPerGigabit == 0.40)
+        #expect(row.offeredGigabitsPerSecond == 2.0 && row.gigabitsPerSecondRange == 2.0...4.0)
+    }
+
+    @Test("Rows are matched by position, so a run that measures one label twice keeps both rows")
+    func sameLabelTwice() {
+        let rounds = [
+            [Self.row(gbit: 1.0, cpu: 0.3), Self.row(gbit: 9.0, cpu: 0.3)],
+            [Self.row(gbit: 1.2, cpu: 0.3), Self.row(gbit: 9.2, cpu: 0.3)],
+            [Self.row(gbit: 1.1, cpu: 0.3), Self.row(gbit: 9.1, cpu: 0.3)],
+        ]
+        let rows = TunnelBenchmark.combine(rounds)
+        #expect(rows.map(\.gigabitsPerSecond) == [1.1, 9.1] && rows.map(\.rounds) == [3, 3])
     }
 
     @Test("One round reports its rows as measured, with rounds 1 and no ranges in the JSON")

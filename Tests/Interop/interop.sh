@@ -129,7 +129,7 @@ if [ "$A_KIND" = fzctl ]; then
     # Each worker after the first runs on a thread named for it (top -H, perf); the first is the main thread.
     if [ -n "$THREADS" ] && [ "$THREADS" -gt 1 ]; then
         for worker in $(seq 1 $((THREADS - 1))); do
-            cat /proc/"$FZCTL_PID"/task/*/comm | grep -qx "fz-worker-$worker" \
+            grep -qx "fz-worker-$worker" /proc/"$FZCTL_PID"/task/*/comm \
                 || fail "fzctl up --threads $THREADS has no thread named fz-worker-$worker"
         done
     fi
