@@ -18,15 +18,12 @@ public final class WorkerLoopThread: Sendable {
     ) throws(SystemCallError) -> WorkerLoopThread {
         let stop = loop.stopHandle
         let box = LoopBox(loop)
-        let thread = try LoopThread<any Error>.start(name: threadName(index)) {
+        let thread = try LoopThread<any Error>.start(name: "fz-worker-\(index)") {
             defer { onExit() }
             try box.loop.run()
         }
         return WorkerLoopThread(thread: thread, stop: stop)
     }
-
-    /// The name of worker `index`'s thread.
-    public static func threadName(_ index: Int) -> String { "fz-worker-\(index)" }
 
     private init(thread: LoopThread<any Error>, stop: any LoopSignal) {
         self.thread = thread

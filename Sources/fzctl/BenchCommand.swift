@@ -208,14 +208,14 @@ struct TunnelBenchCommand: ParsableCommand {
                 "loss_percent": "\(probe.lossPercent.map { CryptoBenchmark.format($0, 2) } ?? "-")",
             ])
         }
-        var rounds: [[TunnelBenchmark.Result]] = []
-        for round in 1...self.rounds {
+        var measuredRounds: [[TunnelBenchmark.Result]] = []
+        for round in 1...rounds {
             var results: [TunnelBenchmark.Result] = []
             for (pair, variant) in bench.plan(pairList) {
                 context.logger.info("measuring tunnel pair", metadata: [
                     "pair": "\(pair.name)", "io": "\(variant?.io ?? "-")", "crypto": "\(variant?.crypto ?? "-")",
                     "offload": "\(variant.map { "\($0.offload)" } ?? "-")",
-                    "threads": "\(variant.map { "\($0.threads)" } ?? "-")", "round": "\(round) of \(self.rounds)",
+                    "threads": "\(variant.map { "\($0.threads)" } ?? "-")", "round": "\(round) of \(rounds)",
                 ])
                 let rows = bench.run(pair, variant: variant)
                 for row in rows {
@@ -226,14 +226,14 @@ struct TunnelBenchCommand: ParsableCommand {
                 }
                 results += rows
             }
-            rounds.append(results)
+            measuredRounds.append(results)
         }
-        let results = TunnelBenchmark.combine(rounds)
+        let results = TunnelBenchmark.combine(measuredRounds)
         if format == "json" {
             FileOutput.standardOutput(TunnelBenchmark.json(results) + "\n")
         } else {
             FileOutput.standardOutput(TunnelBenchmark.table(results, udpSearch: search.enabled, udpSource: source,
-                                                            rounds: self.rounds))
+                                                            rounds: rounds))
         }
         if let chart {
             do {

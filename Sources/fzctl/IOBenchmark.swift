@@ -144,17 +144,13 @@ struct IOBenchmark {
         if let failed = samples.first(where: { $0.error != nil }) {
             return failed
         }
-        func middle(_ values: [Double]) -> Double {
-            let sorted = values.sorted()
-            let half = sorted.count / 2
-            return sorted.count % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2
-        }
         let first = samples[0]
         let cpu = samples.map(\.cpuSecondsPerMillionPackets)
         var row = Row(io: first.io, mode: first.mode, bytes: first.bytes, offload: first.offload,
                       threads: first.threads, offloadsUsed: first.offloadsUsed,
-                      packetsPerSecond: middle(samples.map(\.packetsPerSecond)),
-                      cpuSecondsPerMillionPackets: middle(cpu), loopCPUShare: middle(samples.map(\.loopCPUShare)),
+                      packetsPerSecond: BenchMedian.of(samples.map(\.packetsPerSecond)),
+                      cpuSecondsPerMillionPackets: BenchMedian.of(cpu),
+                      loopCPUShare: BenchMedian.of(samples.map(\.loopCPUShare)),
                       error: nil, rounds: samples.count, cpuRange: cpu.min()!...cpu.max()!)
         let counted = samples.compactMap(\.reorderings)
         if !counted.isEmpty { row.reorderings = counted.reduce(0, +) }

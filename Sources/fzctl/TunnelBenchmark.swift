@@ -60,7 +60,7 @@ package struct TunnelBenchmark {
         /// Workers per fzctl side; nil for a row without fzctl.
         package let threads: Int?
         package let test: String
-        package let gigabitsPerSecond: Double
+        package var gigabitsPerSecond: Double
         /// UDP only: the loss at the reported rate.
         package let udpLossPercent: Double?
         /// UDP only: the offered rate of the reported run (what the sender was asked to send).
@@ -70,7 +70,7 @@ package struct TunnelBenchmark {
         /// UDP only: what offered the traffic.
         package let udpSource: UDPSource?
         /// Both tunnel processes' CPU seconds (user + system) per gigabit carried; 0 when nothing was carried.
-        package let cpuSecondsPerGigabit: Double
+        package var cpuSecondsPerGigabit: Double
         /// Why the row could not be measured, or nil.
         package let error: String?
         /// How many rounds measured this row (`--rounds`); the figures above are their medians.
@@ -206,33 +206,25 @@ package struct TunnelBenchmark {
     /// errors were logged); a row fails only when every round of it failed, and then says 0 rounds.
     package static func combine(_ rounds: [[Result]]) -> [Result] {
         guard let first = rounds.first else { return [] }
-        func middle(_ sorted: [Double]) -> Double {
-            let half = sorted.count / 2
-            return sorted.count % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2
-        }
         // By position, not by label: a run may measure the same label twice (`--threads 1,1`).
         return first.indices.map { index in
-            let all = rounds.compactMap { $0.indices.contains(index) ? $0[index] : nil }
+            let all = rounds.map { $0[index] }
             let measured = all.filter { $0.error == nil }
             guard !measured.isEmpty else {
                 var failed = all[0]
                 failed.rounds = 0
                 return failed
             }
-            let byRate = measured.sorted { $0.gigabitsPerSecond < $1.gigabitsPerSecond }
-            let median = byRate[(measured.count - 1) / 2]
-            let rates = byRate.map(\.gigabitsPerSecond)
-            let cpu = measured.map(\.cpuSecondsPerGigabit).sorted()
-            var row = Result(
-                pair: median.pair, io: median.io, crypto: median.crypto, offload: median.offload,
-                threads: median.threads, test: median.test, gigabitsPerSecond: middle(rates),
-                udpLossPercent: median.udpLossPercent, offeredGigabitsPerSecond: median.offeredGigabitsPerSecond,
-                sentGigabitsPerSecond: median.sentGigabitsPerSecond, udpSource: median.udpSource,
-                cpuSecondsPerGigabit: middle(cpu), error: nil)
+            // The UDP columns come from a real round: the one whose throughput is the (lower) middle.
+            var row = measured.sorted { $0.gigabitsPerSecond < $1.gigabitsPerSecond }[(measured.count - 1) / 2]
+            let rates = measured.map(\.gigabitsPerSecond)
+            let cpu = measured.map(\.cpuSecondsPerGigabit)
+            row.gigabitsPerSecond = BenchMedian.of(rates)
+            row.cpuSecondsPerGigabit = BenchMedian.of(cpu)
             row.rounds = measured.count
             if measured.count > 1 {
-                row.gigabitsPerSecondRange = rates.first!...rates.last!
-                row.cpuSecondsPerGigabitRange = cpu.first!...cpu.last!
+                row.gigabitsPerSecondRange = rates.min()!...rates.max()!
+                row.cpuSecondsPerGigabitRange = cpu.min()!...cpu.max()!
             }
             return row
         }

@@ -39,8 +39,8 @@ public struct CPUFeatures: Sendable {
     /// Features of these levels whose instructions LLVM emits only for their intrinsics, which no kernel
     /// calls, so the check does not require them.
     ///
-    /// Privileged or OS-gated ones (INVPCID, PKU) and the random-number instructions: AMD EPYC guests under
-    /// KVM commonly hide RDSEED, and requiring it kept the AVX-512 kernels off Zen 4 and Zen 5 gateways.
+    /// Privileged or OS-gated ones (INVPCID, PKU) and the random-number instructions: a Zen 5 EPYC guest under KVM
+    /// listed no RDSEED, and requiring it kept that host on the AVX2 kernels.
     /// `scripts/check-specialization` fails if the release binary ever holds one of these instructions.
     public static let intrinsicOnlyFlags: [String] = ["rdrand", "rdseed", "invpcid", "pku"]
 

@@ -17,15 +17,4 @@ public enum ThreadName {
         let bytes = Array(name.utf8.prefix(maximumLength))
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
-
-    /// The calling thread's name.
-    public static func current() -> String {
-        let fd = open("/proc/thread-self/comm", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return "" }
-        return String(decoding: buffer[..<count].prefix { $0 != 10 }, as: UTF8.self)
-    }
 }
