@@ -8,11 +8,13 @@ import Synchronization
 /// on loopback, and how much of that thread's CPU time each million costs.
 ///
 /// For each row a fresh backend is opened on 127.0.0.1 and runs a ``IOBenchHandler`` on its own loop thread;
-/// a ``UDPGSOGenerator`` thread floods it with UDP GSO sends (64 datagrams or 64 KB per call) so the generator
-/// is never the bottleneck, and its CPU never counts: only the loop thread's clock
-/// (`pthread_getcpuclockid`) is read. `receive` rows receive and release; `forward` rows send every received
-/// entry on to a sink socket nobody reads (sends to it succeed; the kernel drops what overflows its buffer), one
-/// sink per worker so that workers do not contend for one socket's queue.
+/// a ``UDPGSOGenerator`` thread floods it with UDP GSO sends (64 datagrams or 64 KB per call), the cheapest
+/// way to make datagrams. The row's cost is the loop threads' CPU clocks (`pthread_getcpuclockid`); the
+/// generator's own clock is reported beside it. On loopback the kernel delivers each datagram in the sender's
+/// context, so the generator pays the receiving socket's share of the delivery, and on a host where it shares the
+/// cores with the workers, its figure bounds what a second worker can add. `receive` rows receive and release;
+/// `forward` rows send every received entry on to a sink socket nobody reads (sends to it succeed; the kernel
+/// drops what overflows its buffer), one sink per worker so that workers do not contend for one socket's queue.
 /// With offloads, the backend receives with UDP GRO (an entry is a train of datagrams) and forwards with UDP GSO.
 struct IOBenchmark {
     enum Mode: String, CaseIterable {
@@ -33,6 +35,9 @@ struct IOBenchmark {
         let cpuSecondsPerMillionPackets: Double
         /// The loop thread's CPU time over wall time, 0...1.
         let loopCPUShare: Double
+        /// The traffic generator's CPU seconds per million packets the loops moved (nil: not measured). On a host
+        /// where it shares the cores with the loops, it bounds what more workers can gain.
+        var generatorCPUSecondsPerMillionPackets: Double? = nil
         /// Why the row could not be measured, or nil.
         let error: String?
         /// Datagrams the sink saw before one of their flow it had already seen (nil: not counted).
@@ -154,6 +159,8 @@ struct IOBenchmark {
                       error: nil, rounds: samples.count, cpuRange: cpu.min()!...cpu.max()!)
         let counted = samples.compactMap(\.reorderings)
         if !counted.isEmpty { row.reorderings = counted.reduce(0, +) }
+        let generator = samples.compactMap(\.generatorCPUSecondsPerMillionPackets)
+        if generator.count == samples.count { row.generatorCPUSecondsPerMillionPackets = BenchMedian.of(generator) }
         return row
     }
 
@@ -213,12 +220,14 @@ struct IOBenchmark {
         defer { generator.stop() }
         // Warm up (caches, socket buffers filling), then measure.
         usleep(UInt32(min(0.2, seconds / 2) * 1e6))
+        let generatorBefore = generator.cpuSeconds()
         let before = counters.map { $0.snapshot() }
         if before.contains(where: { $0 == nil }) {
             return failed(counters.lazy.compactMap(\.failure).first ?? "a loop thread did not start")
         }
         usleep(UInt32(seconds * 1e6))
         let after = counters.map { $0.snapshot() }
+        let generatorAfter = generator.cpuSeconds()
         if after.contains(where: { $0 == nil }) {
             return failed(counters.lazy.compactMap(\.failure).first ?? "a loop thread stopped")
         }
@@ -237,6 +246,9 @@ struct IOBenchmark {
         var row = Row(io: backend.name, mode: mode, bytes: size, offload: offload, threads: threads,
                       offloadsUsed: running[0].offloadsUsed, packetsPerSecond: packets / wall,
                       cpuSecondsPerMillionPackets: cpu / (packets / 1e6), loopCPUShare: cpu / wall, error: nil)
+        if let start = generatorBefore, let end = generatorAfter {
+            row.generatorCPUSecondsPerMillionPackets = (end - start) / (packets / 1e6)
+        }
         if !orders.isEmpty {
             generator.stop()
             row.reorderings = orders.reduce(0) { $0 + $1.finish() }
@@ -258,6 +270,9 @@ struct IOBenchmark {
                 + "\"cpu_s_per_mpkt_min\": \(CryptoBenchmark.format(r.cpuRange.lowerBound, 4)), "
                 + "\"cpu_s_per_mpkt_max\": \(CryptoBenchmark.format(r.cpuRange.upperBound, 4)), "
                 + "\"offloads_used\": \(jsonString(r.offloadsUsed))"
+            if let generator = r.generatorCPUSecondsPerMillionPackets {
+                object += ", \"generator_cpu_s_per_mpkt\": \(CryptoBenchmark.format(generator, 4))"
+            }
             if let reorderings = r.reorderings { object += ", \"reorderings\": \(reorderings)" }
             if let error = r.error { object += ", \"error\": \(jsonString(error))" }
             return object + "}"
@@ -267,10 +282,11 @@ struct IOBenchmark {
     static func table(_ rows: [Row], skipped: [String], seconds: Double, rounds: Int = 1) -> String {
         var out = "UDP on loopback, one loop thread per worker, \(CryptoBenchmark.format(seconds, 1)) s per row"
             + (rounds > 1 ? ", median of \(rounds) interleaved rounds" : "")
-            + "; CPU is the loop threads' only (summed)\n\n"
+            + "; CPU is the loop threads' only (summed); gen s/Mpkt is the traffic generator's\n\n"
         out += "io".padding(10) + "mode".padding(9) + "bytes".leftPadded(6) + "  " + "offload".padding(9)
             + "threads".leftPadded(7) + "Mpps".leftPadded(8) + "CPU s/Mpkt".leftPadded(12)
-            + (rounds > 1 ? "CPU range".leftPadded(15) : "") + "loop CPU".leftPadded(10) + "  offloads used\n"
+            + (rounds > 1 ? "CPU range".leftPadded(15) : "") + "loop CPU".leftPadded(10) + "gen s/Mpkt".leftPadded(12)
+            + "  offloads used\n"
         for r in rows {
             out += r.io.padding(10) + r.mode.rawValue.padding(9) + "\(r.bytes)".leftPadded(6) + "  "
                 + (r.offload ? "yes" : "no").padding(9) + "\(r.threads)".leftPadded(7)
@@ -282,7 +298,9 @@ struct IOBenchmark {
                 + CryptoBenchmark.format(r.cpuSecondsPerMillionPackets, 3).leftPadded(12)
                 + (rounds > 1 ? (CryptoBenchmark.format(r.cpuRange.lowerBound, 3) + "-"
                     + CryptoBenchmark.format(r.cpuRange.upperBound, 3)).leftPadded(15) : "")
-                + (CryptoBenchmark.format(r.loopCPUShare * 100, 0) + "%").leftPadded(10) + "  " + r.offloadsUsed
+                + (CryptoBenchmark.format(r.loopCPUShare * 100, 0) + "%").leftPadded(10)
+                + (r.generatorCPUSecondsPerMillionPackets.map { CryptoBenchmark.format($0, 3) } ?? "-").leftPadded(12)
+                + "  " + r.offloadsUsed
                 + (r.reorderings.map { "; \($0) reorderings" } ?? "") + "\n"
         }
         for line in skipped { out += "not run: \(line)\n" }

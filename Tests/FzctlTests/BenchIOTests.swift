@@ -27,6 +27,10 @@ struct BenchIOTests {
             // packet cannot cost more than the whole thread: at most 1 s of CPU per second).
             #expect(mpps > 0.01, "\(object)")
             #expect(cpu > 0 && cpu <= 1 / mpps * 1.05, "\(object)")
+            // The generator's thread is measured the same way: it sent every packet, so it used some CPU, and
+            // no more than one thread can.
+            let generator = try #require(object["generator_cpu_s_per_mpkt"] as? Double, "\(object)")
+            #expect(generator > 0 && generator <= 1 / mpps * 1.05, "\(object)")
         }
     }
 
@@ -36,6 +40,7 @@ struct BenchIOTests {
                                             "--log", "warn"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("CPU s/Mpkt"))
+        #expect(result.stdout.contains("gen s/Mpkt"), "\(result.stdout)")
         #expect(result.stdout.contains("gro,gso") || result.stdout.contains("gso,gro"), "\(result.stdout)")
         #expect(result.stdout.contains("none"))
     }
