@@ -358,7 +358,7 @@ struct IOBenchSetup: Sendable {
 /// Written only by the loop thread (relaxed stores of a running total), read by the bench's main thread.
 final class IOBenchCounters: Sendable {
     private let packets = Atomic<Int>(0)
-    private let clock = Atomic<Int32>(-1)
+    private let clock = ThreadCPUClock()
     private let failed = Mutex<String?>(nil)
 
     struct Snapshot {
@@ -372,10 +372,7 @@ final class IOBenchCounters: Sendable {
 
     /// Called on the loop thread once, when its loop starts: publishes the thread's CPU clock.
     func loopStarted() {
-        var id = clockid_t()
-        if pthread_getcpuclockid(pthread_self(), &id) == 0 {
-            clock.store(id, ordering: .releasing)
-        }
+        clock.publish()
     }
 
     /// Called on the loop thread: `count` more packets moved.
@@ -393,18 +390,11 @@ final class IOBenchCounters: Sendable {
 
     /// The packet total, the loop thread's CPU time and the wall clock now; nil before the loop started.
     func snapshot() -> Snapshot? {
-        let id = clock.load(ordering: .acquiring)
-        guard id != -1 else { return nil }
-        var cpu = timespec()
+        guard let cpu = clock.seconds() else { return nil }
         var wall = timespec()
-        guard clock_gettime(id, &cpu) == 0 else { return nil }
         clock_gettime(CLOCK_MONOTONIC, &wall)
-        return Snapshot(packets: packets.load(ordering: .relaxed), cpuSeconds: Self.seconds(cpu),
-                        wallSeconds: Self.seconds(wall))
-    }
-
-    private static func seconds(_ time: timespec) -> Double {
-        Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        return Snapshot(packets: packets.load(ordering: .relaxed), cpuSeconds: cpu,
+                        wallSeconds: ThreadCPUClock.seconds(wall))
     }
 }
 

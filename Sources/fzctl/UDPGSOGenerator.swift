@@ -31,8 +31,8 @@ final class UDPGSOGenerator: Sendable {
 
     private let received: (@Sendable () -> Int)?
     private let window: Int
-    /// The sending thread's CPU clock, once it runs (-1 before).
-    private let clock = Atomic<Int32>(-1)
+    /// The sending thread's CPU clock, once it runs.
+    private let clock = ThreadCPUClock()
 
     /// Opens `flows` sockets and connects each to `127.0.0.1:port`.
     init(port: UInt16, payloadBytes: Int, flows: Int = 1, received: (@Sendable () -> Int)? = nil, window: Int = 0)
@@ -81,12 +81,7 @@ final class UDPGSOGenerator: Sendable {
 
     /// CPU seconds the sending thread has used so far, kernel work done in its context included (on loopback that
     /// is also the receiving sockets' share of the delivery); nil before it started.
-    func cpuSeconds() -> Double? {
-        let id = clock.load(ordering: .acquiring)
-        var time = timespec()
-        guard id != -1, clock_gettime(id, &time) == 0 else { return nil }
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
+    func cpuSeconds() -> Double? { clock.seconds() }
 
     /// Starts the sending thread.
     func start() {
@@ -99,8 +94,7 @@ final class UDPGSOGenerator: Sendable {
     }
 
     private func sendUntilStopped() {
-        var id = clockid_t()
-        if pthread_getcpuclockid(pthread_self(), &id) == 0 { clock.store(id, ordering: .releasing) }
+        clock.publish()
         let total = payloadBytes * segmentsPerSend
         let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 64)
         let controlCapacity = cfz_send_control_space()

@@ -91,4 +91,21 @@ import Testing
         #expect(held == 8, "60 KB datagrams fit the 64 KiB budget once: the floor of 8 (holds \(held))")
         #expect(PacketIOSupport.allBuffersAccountedFor(receiver))
     }
+
+    @Test func datagramsOfAFewKilobytesGetTheDepthTheBudgetHolds() throws {
+        let receiver = try Self.openReceiver()
+        let sender = try Self.openSender()
+        // Neither bound decides here: 5,000 bytes (plus the kernel's header, address and control messages in front
+        // of each, under 200 bytes) fit 64 KiB 12 or 13 times, between the floor of 8 and the 64 posted at most.
+        for round in 0..<50 {
+            try Self.send(round * 4..<round * 4 + 4, length: 5_000, from: sender, to: receiver)
+            var batch = receiver.makeBatch(capacity: 64)
+            try PacketIOSupport.receive(4, from: receiver.datagrams, into: &batch)
+            try #require(batch.count == 4, "round \(round)")
+            #expect(PacketIOSupport.bytes(batch, at: 3) == PacketIOSupport.payload(round * 4 + 3, length: 5_000))
+        }
+        let held = try Self.armedFill(receiver)
+        #expect((12...13).contains(held), "65536 / (5000 + overhead) buffers (holds \(held))")
+        #expect(PacketIOSupport.allBuffersAccountedFor(receiver))
+    }
 }

@@ -6,12 +6,14 @@
 /* glibc's headers before liburing.h: otherwise a clean build fails on fd_set. */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <sys/select.h>
 #include <sys/uio.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -172,6 +174,36 @@ int cfz_uring_prep_sendmsg(cfz_uring *ring, int fd, const struct msghdr *message
     io_uring_prep_sendmsg(sqe, fd, message, 0);
     io_uring_sqe_set_data64(sqe, user_data);
     return 0;
+}
+
+int cfz_uring_prep_send_datagram(cfz_uring *ring, int fd, const struct msghdr *message, int plain,
+                                 uint64_t user_data) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring->ring);
+    if (sqe == NULL) {
+        return -1;
+    }
+    if (plain && message->msg_controllen == 0 && message->msg_iovlen == 1) {
+        // sendto(2) as a plain send: the kernel copies only the address, not a msghdr and its iovec.
+        io_uring_prep_send(sqe, fd, message->msg_iov[0].iov_base, message->msg_iov[0].iov_len, 0);
+        sqe->addr2 = (uint64_t)(uintptr_t)message->msg_name;
+        sqe->addr_len = (uint16_t)message->msg_namelen;
+    } else {
+        io_uring_prep_sendmsg(sqe, fd, message, 0);
+    }
+    io_uring_sqe_set_data64(sqe, user_data);
+    return 0;
+}
+
+int cfz_kernel_at_least(int major, int minor) {
+    struct utsname name;
+    if (uname(&name) != 0) {
+        return 0;
+    }
+    int found_major = 0, found_minor = 0;
+    if (sscanf(name.release, "%d.%d", &found_major, &found_minor) != 2) {
+        return 0;
+    }
+    return found_major > major || (found_major == major && found_minor >= minor);
 }
 
 int cfz_uring_prep_read(cfz_uring *ring, int fd, void *buffer, unsigned length, uint64_t user_data) {

@@ -35,8 +35,8 @@ final class DatagramReceiver {
     /// bytes cycle through the ring, the more of them are still in cache. Chosen by measurement: forwarding
     /// 1420-byte GRO trains, 8 buffers of 64 KiB cost less CPU than 16, and 16 less than 128 (Intel Xeon VM);
     /// forwarding 64-byte GRO trains (4 KiB), 15 buffers cost about 10% less CPU per packet than the 122 of a
-    /// 512 KiB budget (AMD EPYC VM: 0.0655 against 0.0718 CPU s/Mpkt, three alternating pairs of 3-round
-    /// `bench io` runs, every pair in the same direction).
+    /// 512 KiB budget (AMD EPYC VM: means of 0.0655 against 0.0718 CPU s/Mpkt over three alternating pairs of
+    /// 3-round `bench io` runs, every pair in the same direction).
     static let footprintBudget = 64 << 10
     let ready: ReadyQueue
 

@@ -3,7 +3,7 @@ import DataPlane
 import Glibc
 
 /// The UDP role of the io_uring backend: up to one socket per IP family, received through a multishot (or
-/// batched one-shot) recvmsg and sent as one sendmsg submission per datagram.
+/// batched one-shot) recvmsg and sent as one send submission per datagram.
 ///
 /// Receiving hands over datagrams the kernel already put in pool buffers; each reports its sender and local
 /// address (packet info) and, with GRO, its segment size. Sending queues the submissions and keeps each
@@ -21,6 +21,12 @@ public final class IOUringDatagramSockets: DatagramIO {
     public let fileDescriptors: [Int32]
     /// Whether `UDP_GRO` is on for the sockets.
     public let groEnabled: Bool
+    /// Whether a datagram with no control message (no GSO, no chosen source) goes out as a plain send with the
+    /// destination address (`IORING_OP_SEND`, Linux 6.1 and later) rather than as a sendmsg: the kernel then
+    /// copies in an address instead of a message header and its iovec. Forwarding single 64-byte datagrams, the
+    /// CPU per packet against epoll's in the same run went from 1.03x to 1.01x on average (AMD EPYC VM, six pairs
+    /// of 3-round `bench io` runs; at 1420 bytes from 1.06x to 1.05x).
+    public let plainSends: Bool
     let ring: IOUringRing
     let receiver: DatagramReceiver
     private let families: [Int32]
@@ -58,6 +64,7 @@ public final class IOUringDatagramSockets: DatagramIO {
             throw error
         }
         self.pool = pool
+        plainSends = cfz_kernel_at_least(6, 1) != 0
         self.ring = ring
         localAddresses = bound
         fileDescriptors = descriptors
@@ -154,7 +161,8 @@ public final class IOUringDatagramSockets: DatagramIO {
         let fd = fileDescriptors[socket]
         let message = UnsafePointer(sends.messages + slot)
         let tag = CompletionTag(.send, UInt64(slot)).userData
-        return ring.queue { cfz_uring_prep_sendmsg($0, fd, message, tag) }
+        let plain: Int32 = plainSends ? 1 : 0
+        return ring.queue { cfz_uring_prep_send_datagram($0, fd, message, plain, tag) }
     }
 
     private static func family(of endpoint: Endpoint) -> Int32 {

@@ -42,6 +42,9 @@ extension IOUringPacketIO {
         } else {
             details.append("one-shot recvmsg (no multishot recvmsg)")
         }
+        details.append(
+            cfz_kernel_at_least(6, 1) != 0 ? "sends: SEND with address (SENDMSG for GSO or a chosen source)"
+                : "sends: SENDMSG (SEND with an address needs Linux 6.1)")
         var offloads: PacketOffloads = []
         let udp = cfz_udp_offload_support()
         if udp & 1 != 0 { offloads.insert(.udpGSO) }

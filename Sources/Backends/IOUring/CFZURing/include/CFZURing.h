@@ -72,6 +72,12 @@ int cfz_uring_prep_recvmsg_multishot(cfz_uring *ring, int fd, struct msghdr *mes
 /// One recvmsg or sendmsg with `message` (valid until the completion).
 int cfz_uring_prep_recvmsg(cfz_uring *ring, int fd, struct msghdr *message, uint64_t user_data);
 int cfz_uring_prep_sendmsg(cfz_uring *ring, int fd, const struct msghdr *message, uint64_t user_data);
+/// A datagram send: with `plain` set, a message with one buffer and no control data goes out as IORING_OP_SEND
+/// with the destination address (Linux 6.1 and later); anything else as sendmsg.
+int cfz_uring_prep_send_datagram(cfz_uring *ring, int fd, const struct msghdr *message, int plain,
+                                 uint64_t user_data);
+/// Whether the running kernel's release is at least `major.minor`.
+int cfz_kernel_at_least(int major, int minor);
 /// One read or write of `length` bytes at `buffer` (offset -1: the file position, as for a TUN device).
 int cfz_uring_prep_read(cfz_uring *ring, int fd, void *buffer, unsigned length, uint64_t user_data);
 int cfz_uring_prep_write(cfz_uring *ring, int fd, const void *buffer, unsigned length, uint64_t user_data);
