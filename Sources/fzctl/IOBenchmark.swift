@@ -210,8 +210,8 @@ struct IOBenchmark {
         do {
             let taken = counters
             generator = try UDPGSOGenerator(
-                port: running[0].port, payloadBytes: size, flows: Self.flows,
-                received: { taken.reduce(0) { $0 + $1.packetCount } },
+                port: running[0].port, payloadBytes: size, flows: Self.flows, workers: threads,
+                received: { taken[$0].packetCount },
                 window: Self.window(threads: threads, size: size))
         } catch {
             return failed("\(error)")

@@ -12,10 +12,12 @@ import Synchronization
 /// goes (bytes 4-7, so the workers' steering program spreads flows as it spreads sessions) and a per-flow
 /// sequence number (bytes 8-15), which the sink checks for reordering.
 ///
-/// With a `received` count it runs closed-loop: it stays at most `window` datagrams ahead of what the loops under
-/// test have taken, and sleeps briefly otherwise. On loopback a send never blocks (what overflows the receiver is
-/// dropped), so an open-loop generator would spin a whole core; on a 2-core host that core is what a second
-/// worker needs.
+/// With a `received` count it runs closed-loop, per worker: flow `f` goes to worker `f % workers` (what the
+/// steering program does with bytes 4-7), and the generator stays at most `window / workers` datagrams ahead of
+/// what that worker has taken. A train goes to the next flow whose worker has room; when none has, it sleeps
+/// briefly. On loopback a send never blocks (what overflows the receiver is dropped), so an open-loop generator
+/// would spin a whole core; on a 2-core host that core is what a second worker needs. One window over all
+/// workers would let a worker that fell behind hold the generator back while the other one ran dry.
 ///
 /// GSO keeps the generator's cost per datagram far below the receiver's, so the backend is the bottleneck. On
 /// loopback the kernel splits a train for a receiver without GRO and hands it whole to one with GRO.
@@ -29,16 +31,20 @@ final class UDPGSOGenerator: Sendable {
     private let thread = BenchThread()
     private let failed = Mutex<String?>(nil)
 
-    private let received: (@Sendable () -> Int)?
+    private let received: (@Sendable (Int) -> Int)?
+    private let workers: Int
     private let window: Int
     /// The sending thread's CPU clock, once it runs.
     private let clock = ThreadCPUClock()
 
-    /// Opens `flows` sockets and connects each to `127.0.0.1:port`.
-    init(port: UInt16, payloadBytes: Int, flows: Int = 1, received: (@Sendable () -> Int)? = nil, window: Int = 0)
-        throws(IOBenchError)
-    {
+    /// Opens `flows` sockets and connects each to `127.0.0.1:port`. `received(w)` is what worker `w` of `workers`
+    /// has taken so far; `window` is how far the generator may run ahead of all of them together.
+    init(
+        port: UInt16, payloadBytes: Int, flows: Int = 1, workers: Int = 1, received: (@Sendable (Int) -> Int)? = nil,
+        window: Int = 0
+    ) throws(IOBenchError) {
         self.received = received
+        self.workers = max(1, workers)
         self.window = window
         precondition(payloadBytes >= Self.headerBytes && payloadBytes <= 65_507, "payload out of range")
         var descriptors: [Int32] = []
@@ -121,27 +127,37 @@ final class UDPGSOGenerator: Sendable {
             message.msg_controllen = Int(length)
         }
         var flow = 0
-        var sent = 0
-        var offset = 0
-        var waitingSince: UInt64?
+        // Per worker: datagrams sent to it, debt forgotten (see below), and since when it has had no room.
+        var sent = [Int](repeating: 0, count: workers)
+        var offset = [Int](repeating: 0, count: workers)
+        var waitingSince = [UInt64?](repeating: nil, count: workers)
+        let perWorker = max(1, window / workers)
         while thread.isRunning {
-            if let received {
-                let ahead = sent - received() - offset
-                if ahead >= window {
-                    // A datagram the receiver dropped is never taken: after 2 ms of waiting, forget the debt.
-                    let now = DispatchTime.now().uptimeNanoseconds
-                    if let since = waitingSince, now - since > 2_000_000 {
-                        offset += ahead
-                        waitingSince = nil
-                    } else {
-                        if waitingSince == nil { waitingSince = now }
-                        usleep(20)
-                        continue
-                    }
-                }
-                waitingSince = nil
-            }
             flow = flow + 1 == fileDescriptors.count ? 0 : flow + 1
+            let worker = flow % workers
+            if let received {
+                let ahead = sent[worker] - received(worker) - offset[worker]
+                if ahead >= perWorker {
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if let since = waitingSince[worker] {
+                        // A datagram the receiver dropped is never taken: after 2 ms without room, forget the debt.
+                        if now - since > 2_000_000 {
+                            offset[worker] += ahead
+                            waitingSince[worker] = nil
+                        }
+                    } else {
+                        waitingSince[worker] = now
+                    }
+                    // Sleep only once a whole turn over the flows found no worker with room.
+                    if flow == fileDescriptors.count - 1 && !(0..<workers).contains(where: { other in
+                        sent[other] - received(other) - offset[other] < perWorker
+                    }) {
+                        usleep(20)
+                    }
+                    continue
+                }
+                waitingSince[worker] = nil
+            }
             var sequence = sequences[flow]
             for segment in 0..<segmentsPerSend {
                 let start = payload.baseAddress! + segment * payloadBytes
@@ -152,7 +168,7 @@ final class UDPGSOGenerator: Sendable {
             }
             if sendmsg(fileDescriptors[flow], &message, 0) >= 0 {
                 sequences[flow] = sequence
-                sent += segmentsPerSend
+                sent[worker] += segmentsPerSend
                 continue
             }
             let code = errno

@@ -88,17 +88,21 @@ final class IOUringRing {
     /// Routes every completion waiting in the completion ring; reads shared memory, no system call unless the
     /// kernel has completions to flush.
     func processCompletions() {
+        // Read once: loading a class reference from a stored property for every completion costs a retain and a
+        // release each (about 2% of the loop thread receiving single 64-byte datagrams).
+        let receiver = self.receiver
+        let tunReader = self.tunReader
         while true {
             let count = Int(cfz_uring_reap(handle, completions, UInt32(Self.completionBatch)))
             guard count > 0 else { return }
             for index in 0..<count {
-                route(completions[index])
+                route(completions[index], receiver: receiver, tunReader: tunReader)
             }
         }
     }
 
     @inline(__always)
-    private func route(_ completion: cfz_completion) {
+    private func route(_ completion: cfz_completion, receiver: DatagramReceiver?, tunReader: TunReader?) {
         guard let tag = CompletionTag(userData: completion.user_data) else { return }
         let more = completion.flags & cfz_cqe_flag_more() != 0
         if !more { inFlight -= 1 }
