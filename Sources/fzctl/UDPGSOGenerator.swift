@@ -132,6 +132,7 @@ final class UDPGSOGenerator: Sendable {
         var offset = [Int](repeating: 0, count: workers)
         var waitingSince = [UInt64?](repeating: nil, count: workers)
         let perWorker = max(1, window / workers)
+        let flowWorkers = min(workers, fileDescriptors.count)
         while thread.isRunning {
             flow = flow + 1 == fileDescriptors.count ? 0 : flow + 1
             let worker = flow % workers
@@ -149,7 +150,8 @@ final class UDPGSOGenerator: Sendable {
                         waitingSince[worker] = now
                     }
                     // Sleep only once a whole turn over the flows found no worker with room.
-                    if flow == fileDescriptors.count - 1 && !(0..<workers).contains(where: { other in
+                    // (Workers above the flow count get no flows and so never have a debt to wait for.)
+                    if flow == fileDescriptors.count - 1 && !(0..<flowWorkers).contains(where: { other in
                         sent[other] - received(other) - offset[other] < perWorker
                     }) {
                         usleep(20)
