@@ -94,9 +94,9 @@ struct IOBenchmark {
     /// receiver-index steering program: a datagram's bytes 4-7 carry its flow, as a transport message's do.
     static let flows = 8
 
-    /// How far the generator may run ahead of the loops: a few batches per worker, well inside a socket buffer.
-    static func window(threads: Int, size: Int) -> Int {
-        threads * min(2048, max(256, (IOBenchSetup.socketBufferBytes / 4) / max(size + 700, 1)))
+    /// How far the generator may run ahead of each worker: a few batches, well inside a socket buffer.
+    static func windowPerWorker(size: Int) -> Int {
+        min(2048, max(256, (IOBenchSetup.socketBufferBytes / 4) / max(size + 700, 1)))
     }
 
     /// Every row; a row that fails carries its error and the run goes on. Offload rows a backend cannot run
@@ -212,7 +212,7 @@ struct IOBenchmark {
             generator = try UDPGSOGenerator(
                 port: running[0].port, payloadBytes: size, flows: Self.flows, workers: threads,
                 received: { taken[$0].packetCount },
-                window: Self.window(threads: threads, size: size))
+                windowPerWorker: Self.windowPerWorker(size: size))
         } catch {
             return failed("\(error)")
         }

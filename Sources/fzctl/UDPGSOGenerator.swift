@@ -13,7 +13,7 @@ import Synchronization
 /// sequence number (bytes 8-15), which the sink checks for reordering.
 ///
 /// With a `received` count it runs closed-loop, per worker: flow `f` goes to worker `f % workers` (what the
-/// steering program does with bytes 4-7), and the generator stays at most `window / workers` datagrams ahead of
+/// steering program does with bytes 4-7), and the generator stays at most `windowPerWorker` datagrams ahead of
 /// what that worker has taken. A train goes to the next flow whose worker has room; when none has, it sleeps
 /// briefly. On loopback a send never blocks (what overflows the receiver is dropped), so an open-loop generator
 /// would spin a whole core; on a 2-core host that core is what a second worker needs. One window over all
@@ -33,19 +33,19 @@ final class UDPGSOGenerator: Sendable {
 
     private let received: (@Sendable (Int) -> Int)?
     private let workers: Int
-    private let window: Int
+    private let windowPerWorker: Int
     /// The sending thread's CPU clock, once it runs.
     private let clock = ThreadCPUClock()
 
     /// Opens `flows` sockets and connects each to `127.0.0.1:port`. `received(w)` is what worker `w` of `workers`
-    /// has taken so far; `window` is how far the generator may run ahead of all of them together.
+    /// has taken so far; `windowPerWorker` is how far the generator may run ahead of each.
     init(
         port: UInt16, payloadBytes: Int, flows: Int = 1, workers: Int = 1, received: (@Sendable (Int) -> Int)? = nil,
-        window: Int = 0
+        windowPerWorker: Int = 0
     ) throws(IOBenchError) {
         self.received = received
         self.workers = max(1, workers)
-        self.window = window
+        self.windowPerWorker = max(1, windowPerWorker)
         precondition(payloadBytes >= Self.headerBytes && payloadBytes <= 65_507, "payload out of range")
         var descriptors: [Int32] = []
         for _ in 0..<max(1, flows) {
@@ -131,14 +131,13 @@ final class UDPGSOGenerator: Sendable {
         var sent = [Int](repeating: 0, count: workers)
         var offset = [Int](repeating: 0, count: workers)
         var waitingSince = [UInt64?](repeating: nil, count: workers)
-        let perWorker = max(1, window / workers)
         let flowWorkers = min(workers, fileDescriptors.count)
         while thread.isRunning {
             flow = flow + 1 == fileDescriptors.count ? 0 : flow + 1
             let worker = flow % workers
             if let received {
                 let ahead = sent[worker] - received(worker) - offset[worker]
-                if ahead >= perWorker {
+                if ahead >= windowPerWorker {
                     let now = DispatchTime.now().uptimeNanoseconds
                     if let since = waitingSince[worker] {
                         // A datagram the receiver dropped is never taken: after 2 ms without room, forget the debt.
@@ -152,7 +151,7 @@ final class UDPGSOGenerator: Sendable {
                     // Sleep only once a whole turn over the flows found no worker with room.
                     // (Workers above the flow count get no flows and so never have a debt to wait for.)
                     if flow == fileDescriptors.count - 1 && !(0..<flowWorkers).contains(where: { other in
-                        sent[other] - received(other) - offset[other] < perWorker
+                        sent[other] - received(other) - offset[other] < windowPerWorker
                     }) {
                         usleep(20)
                     }

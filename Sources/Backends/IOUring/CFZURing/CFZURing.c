@@ -6,14 +6,12 @@
 /* glibc's headers before liburing.h: otherwise a clean build fails on fd_set. */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <sys/select.h>
 #include <sys/uio.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -176,34 +174,17 @@ int cfz_uring_prep_sendmsg(cfz_uring *ring, int fd, const struct msghdr *message
     return 0;
 }
 
-int cfz_uring_prep_send_datagram(cfz_uring *ring, int fd, const struct msghdr *message, int plain,
-                                 uint64_t user_data) {
+int cfz_uring_prep_send_to(cfz_uring *ring, int fd, const void *buffer, size_t length, const void *name,
+                           socklen_t name_length, uint64_t user_data) {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&ring->ring);
     if (sqe == NULL) {
         return -1;
     }
-    if (plain && message->msg_controllen == 0 && message->msg_iovlen == 1) {
-        // sendto(2) as a plain send: the kernel copies only the address, not a msghdr and its iovec.
-        io_uring_prep_send(sqe, fd, message->msg_iov[0].iov_base, message->msg_iov[0].iov_len, 0);
-        sqe->addr2 = (uint64_t)(uintptr_t)message->msg_name;
-        sqe->addr_len = (uint16_t)message->msg_namelen;
-    } else {
-        io_uring_prep_sendmsg(sqe, fd, message, 0);
-    }
+    io_uring_prep_send(sqe, fd, buffer, length, 0);
+    sqe->addr2 = (uint64_t)(uintptr_t)name;
+    sqe->addr_len = (uint16_t)name_length;
     io_uring_sqe_set_data64(sqe, user_data);
     return 0;
-}
-
-int cfz_kernel_at_least(int major, int minor) {
-    struct utsname name;
-    if (uname(&name) != 0) {
-        return 0;
-    }
-    int found_major = 0, found_minor = 0;
-    if (sscanf(name.release, "%d.%d", &found_major, &found_minor) != 2) {
-        return 0;
-    }
-    return found_major > major || (found_major == major && found_minor >= minor);
 }
 
 int cfz_uring_prep_read(cfz_uring *ring, int fd, void *buffer, unsigned length, uint64_t user_data) {
@@ -389,6 +370,28 @@ void cfz_prepare_multishot(struct msghdr *message) {
     message->msg_controllen = cfz_receive_control_space();
 }
 
+int cfz_build_sockaddr(void *name, int family, const uint8_t *address, uint16_t port) {
+    if (family == AF_INET) {
+        struct sockaddr_in to;
+        memset(&to, 0, sizeof(to));
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port);
+        memcpy(&to.sin_addr, address, 4);
+        memcpy(name, &to, sizeof(to));
+        return (int)sizeof(to);
+    }
+    if (family == AF_INET6) {
+        struct sockaddr_in6 to;
+        memset(&to, 0, sizeof(to));
+        to.sin6_family = AF_INET6;
+        to.sin6_port = htons(port);
+        memcpy(&to.sin6_addr, address, 16);
+        memcpy(name, &to, sizeof(to));
+        return (int)sizeof(to);
+    }
+    return -1;
+}
+
 int cfz_prepare_send(struct msghdr *message, struct iovec *iov, void *buffer, size_t length, void *name,
                      void *control, int family, const uint8_t *address, uint16_t port, const uint8_t *source,
                      unsigned int interface_index, uint16_t segment_size) {
@@ -398,25 +401,11 @@ int cfz_prepare_send(struct msghdr *message, struct iovec *iov, void *buffer, si
     message->msg_iov = iov;
     message->msg_iovlen = 1;
     message->msg_name = name;
-    if (family == AF_INET) {
-        struct sockaddr_in to;
-        memset(&to, 0, sizeof(to));
-        to.sin_family = AF_INET;
-        to.sin_port = htons(port);
-        memcpy(&to.sin_addr, address, 4);
-        memcpy(name, &to, sizeof(to));
-        message->msg_namelen = sizeof(to);
-    } else if (family == AF_INET6) {
-        struct sockaddr_in6 to;
-        memset(&to, 0, sizeof(to));
-        to.sin6_family = AF_INET6;
-        to.sin6_port = htons(port);
-        memcpy(&to.sin6_addr, address, 16);
-        memcpy(name, &to, sizeof(to));
-        message->msg_namelen = sizeof(to);
-    } else {
+    int name_length = cfz_build_sockaddr(name, family, address, port);
+    if (name_length < 0) {
         return -1;
     }
+    message->msg_namelen = (socklen_t)name_length;
     long control_length = cfz_build_send_control(control, cfz_send_control_space(), family, source,
                                                  interface_index, segment_size);
     if (control_length < 0) {
@@ -442,7 +431,7 @@ int cfz_udp_open(int family, const uint8_t *address, uint16_t port, int receive_
     }
     struct sockaddr_storage storage;
     memset(&storage, 0, sizeof(storage));
-    socklen_t length;
+    socklen_t length = (socklen_t)cfz_build_sockaddr(&storage, family, address, port);
     if (family == AF_INET6) {
         if (set_int_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0) {
             *failed_call = "setsockopt(IPV6_V6ONLY)";
@@ -452,21 +441,11 @@ int cfz_udp_open(int family, const uint8_t *address, uint16_t port, int receive_
             *failed_call = "setsockopt(IPV6_RECVPKTINFO)";
             goto fail;
         }
-        struct sockaddr_in6 *six = (struct sockaddr_in6 *)&storage;
-        six->sin6_family = AF_INET6;
-        six->sin6_port = htons(port);
-        memcpy(&six->sin6_addr, address, 16);
-        length = sizeof(*six);
     } else {
         if (set_int_option(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) {
             *failed_call = "setsockopt(IP_PKTINFO)";
             goto fail;
         }
-        struct sockaddr_in *four = (struct sockaddr_in *)&storage;
-        four->sin_family = AF_INET;
-        four->sin_port = htons(port);
-        memcpy(&four->sin_addr, address, 4);
-        length = sizeof(*four);
     }
     if (receive_bytes > 0 && set_int_option(fd, SOL_SOCKET, SO_RCVBUFFORCE, receive_bytes) < 0
         && set_int_option(fd, SOL_SOCKET, SO_RCVBUF, receive_bytes) < 0) {

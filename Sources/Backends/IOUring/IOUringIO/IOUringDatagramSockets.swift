@@ -64,7 +64,7 @@ public final class IOUringDatagramSockets: DatagramIO {
             throw error
         }
         self.pool = pool
-        plainSends = cfz_kernel_at_least(6, 1) != 0
+        plainSends = IOUringPacketIO.plainSendsSupported
         self.ring = ring
         localAddresses = bound
         fileDescriptors = descriptors
@@ -142,27 +142,37 @@ public final class IOUringDatagramSockets: DatagramIO {
         let segment = entry.segmentSize > 0 && entry.length > entry.segmentSize
             ? UInt16(clamping: entry.segmentSize) : 0
         let family = families[socket]
+        let fd = fileDescriptors[socket]
+        let tag = CompletionTag(.send, UInt64(slot)).userData
+        let buffer = pool.address(of: entry.buffer) + entry.offset
         var addresses: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        let prepared = withUnsafeMutableBytes(of: &addresses) { raw -> Int32 in
+        return withUnsafeMutableBytes(of: &addresses) { raw -> Bool in
             let base = raw.baseAddress!
             destination.address.store(to: base)
+            let address = base.assumingMemoryBound(to: UInt8.self)
             var source: UnsafePointer<UInt8>? = nil
             if let chosen = entry.source, Self.family(of: chosen) == family, !chosen.address.isUnspecified {
                 chosen.address.store(to: base + 16)
                 source = UnsafePointer((base + 16).assumingMemoryBound(to: UInt8.self))
             }
-            return cfz_prepare_send(
-                sends.messages + slot, sends.vectors + slot, pool.address(of: entry.buffer) + entry.offset,
-                entry.length, sends.name(slot), sends.control(slot), family,
-                base.assumingMemoryBound(to: UInt8.self), destination.port, source,
-                source == nil ? 0 : entry.interfaceIndex, segment)
+            if plainSends && segment == 0 && source == nil {
+                // No control message to carry: only the address goes in, no msghdr (see `plainSends`).
+                let name = sends.name(slot)
+                let nameLength = cfz_build_sockaddr(name, family, address, destination.port)
+                guard nameLength > 0 else { return false }
+                let length = entry.length
+                return ring.queue {
+                    cfz_uring_prep_send_to($0, fd, buffer, length, name, socklen_t(nameLength), tag)
+                }
+            }
+            guard cfz_prepare_send(
+                sends.messages + slot, sends.vectors + slot, buffer, entry.length, sends.name(slot),
+                sends.control(slot), family, address, destination.port, source,
+                source == nil ? 0 : entry.interfaceIndex, segment) == 0
+            else { return false }
+            let message = UnsafePointer(sends.messages + slot)
+            return ring.queue { cfz_uring_prep_sendmsg($0, fd, message, tag) }
         }
-        guard prepared == 0 else { return false }
-        let fd = fileDescriptors[socket]
-        let message = UnsafePointer(sends.messages + slot)
-        let tag = CompletionTag(.send, UInt64(slot)).userData
-        let plain: Int32 = plainSends ? 1 : 0
-        return ring.queue { cfz_uring_prep_send_datagram($0, fd, message, plain, tag) }
     }
 
     private static func family(of endpoint: Endpoint) -> Int32 {

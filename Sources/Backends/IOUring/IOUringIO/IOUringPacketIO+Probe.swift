@@ -43,7 +43,7 @@ extension IOUringPacketIO {
             details.append("one-shot recvmsg (no multishot recvmsg)")
         }
         details.append(
-            cfz_kernel_at_least(6, 1) != 0 ? "sends: SEND with address (SENDMSG for GSO or a chosen source)"
+            plainSendsSupported ? "sends: SEND with address (SENDMSG for GSO or a chosen source)"
                 : "sends: SENDMSG (SEND with an address needs Linux 6.1)")
         var offloads: PacketOffloads = []
         let udp = cfz_udp_offload_support()
@@ -101,6 +101,15 @@ extension IOUringPacketIO {
         let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return text.trimmingCharacters(in: " \n")
     }
+
+    /// Whether `IORING_OP_SEND` takes a destination address (Linux 6.1 added it), so that a datagram with no control
+    /// message need not go out as a sendmsg.
+    static let plainSendsSupported: Bool = {
+        guard let release = kernelRelease() else { return false }
+        let numbers = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard numbers.count == 2 else { return false }
+        return (numbers[0], numbers[1]) >= (6, 1)
+    }()
 
     private static func kernelRelease() -> String? {
         var name = utsname()

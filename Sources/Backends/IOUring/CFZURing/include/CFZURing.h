@@ -72,12 +72,10 @@ int cfz_uring_prep_recvmsg_multishot(cfz_uring *ring, int fd, struct msghdr *mes
 /// One recvmsg or sendmsg with `message` (valid until the completion).
 int cfz_uring_prep_recvmsg(cfz_uring *ring, int fd, struct msghdr *message, uint64_t user_data);
 int cfz_uring_prep_sendmsg(cfz_uring *ring, int fd, const struct msghdr *message, uint64_t user_data);
-/// A datagram send: with `plain` set, a message with one buffer and no control data goes out as IORING_OP_SEND
-/// with the destination address (Linux 6.1 and later); anything else as sendmsg.
-int cfz_uring_prep_send_datagram(cfz_uring *ring, int fd, const struct msghdr *message, int plain,
-                                 uint64_t user_data);
-/// Whether the running kernel's release is at least `major.minor`.
-int cfz_kernel_at_least(int major, int minor);
+/// A plain send of `length` bytes at `buffer` to the address in `name` (sendto(2); Linux 6.1 and later): the
+/// kernel copies in the address, not a msghdr and its iovec. `name` must stay valid until submitted.
+int cfz_uring_prep_send_to(cfz_uring *ring, int fd, const void *buffer, size_t length, const void *name,
+                           socklen_t name_length, uint64_t user_data);
 /// One read or write of `length` bytes at `buffer` (offset -1: the file position, as for a TUN device).
 int cfz_uring_prep_read(cfz_uring *ring, int fd, void *buffer, unsigned length, uint64_t user_data);
 int cfz_uring_prep_write(cfz_uring *ring, int fd, const void *buffer, unsigned length, uint64_t user_data);
@@ -132,6 +130,10 @@ void cfz_parse_message(struct msghdr *message, struct cfz_datagram_info *info);
 /// room `name` (sockaddr_storage bytes) and control room `control` of `control_space` bytes.
 void cfz_prepare_receive(struct msghdr *message, struct iovec *iov, void *buffer, size_t length, void *name,
                          void *control, size_t control_space);
+
+/// Writes the sockaddr_in or sockaddr_in6 for `family`/`address` (4 or 16 bytes)/`port` to `name` (room for a
+/// sockaddr_in6); returns its length, or -1 for a bad family.
+int cfz_build_sockaddr(void *name, int family, const uint8_t *address, uint16_t port);
 
 /// Sets up `message` to send `length` bytes at `buffer` to `family`/`address` (4 or 16 bytes)/`port`,
 /// from `source` (NULL: any) on interface `interface_index` (see `cfz_build_send_control`) with segments of
