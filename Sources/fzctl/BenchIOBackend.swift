@@ -98,7 +98,8 @@ enum EpollBenchBackend: BenchIOBackend {
         let port = io.datagrams.localAddresses[0].port
         let descriptors = io.datagrams.fileDescriptors
         let used = try BenchIOBackends.prepare(sockets: descriptors, wanted: setup.offloads, inEffect: io.offloads)
-        let handler = IOBenchHandler(io: io, setup: setup, batchSize: batchSize)
+        let handler = IOBenchHandler(io: io, setup: setup, batchSize: batchSize,
+                                     ownAddress: io.datagrams.localAddresses[0])
         let thread = try EpollLoopThread.start(try EpollEventLoop(io: io, handler: handler), name: setup.threadName)
         return EpollBenchLoop(thread: thread, port: port, fileDescriptors: descriptors, offloadsUsed: used)
     }
@@ -140,7 +141,8 @@ enum IOUringBenchBackend: BenchIOBackend {
         let port = io.datagrams.localAddresses[0].port
         let descriptors = io.datagrams.fileDescriptors
         let used = try BenchIOBackends.prepare(sockets: descriptors, wanted: setup.offloads, inEffect: io.offloads)
-        let handler = IOBenchHandler(io: io, setup: setup, batchSize: batchSize)
+        let handler = IOBenchHandler(io: io, setup: setup, batchSize: batchSize,
+                                     ownAddress: io.datagrams.localAddresses[0])
         let thread = try IOUringLoopThread.start(try IOUringEventLoop(io: io, handler: handler),
                                                  name: setup.threadName)
         return IOUringBenchLoop(thread: thread, port: port, fileDescriptors: descriptors, offloadsUsed: used)

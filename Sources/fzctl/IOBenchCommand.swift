@@ -19,7 +19,8 @@ struct IOBenchCommand: ParsableCommand {
     @Option(help: "Comma-separated UDP payload sizes in bytes (16...65507).")
     var sizes: String = "64,1420"
 
-    @Option(help: "Comma-separated modes: receive (receive and release), forward (receive and send on).")
+    @Option(help: ArgumentHelp("Comma-separated modes: receive (receive and release), forward (receive and send "
+            + "back to the backend's own port: a load injected once circulates, no generator runs)."))
     var modes: String = "receive,forward"
 
     @Option(name: .customLong("offload-modes"),
@@ -31,7 +32,8 @@ struct IOBenchCommand: ParsableCommand {
     var threads: String = "1"
 
     @Flag(name: .customLong("count-reorderings"),
-            help: "For forward rows: read the sink and count datagrams arriving after a later one of their flow.")
+            help: ArgumentHelp("For forward rows: a generator feeds the workers, each sends on to a sink, and a "
+                + "thread reading the sink counts datagrams arriving after a later one of their flow."))
     var countReorderings = false
 
     @Option(help: "Measured seconds per row (fractions allowed, 0.1...600), after a short warm-up.")

@@ -7,14 +7,20 @@ import Synchronization
 /// The measurement behind `fzctl bench io`: how many UDP packets per second one backend's loop thread moves
 /// on loopback, and how much of that thread's CPU time each million costs.
 ///
-/// For each row a fresh backend is opened on 127.0.0.1 and runs a ``IOBenchHandler`` on its own loop thread;
-/// a ``UDPGSOGenerator`` thread floods it with UDP GSO sends (64 datagrams or 64 KB per call), the cheapest
-/// way to make datagrams. The row's cost is the loop threads' CPU clocks (`pthread_getcpuclockid`); the
-/// generator's own clock is reported beside it. On loopback the kernel delivers each datagram in the sender's
-/// context, so the generator pays the receiving socket's share of the delivery, and on a host where it shares the
-/// cores with the workers, its figure bounds what a second worker can add. `receive` rows receive and release;
-/// `forward` rows send every received entry on to a sink socket nobody reads (sends to it succeed; the kernel
-/// drops what overflows its buffer), one sink per worker so that workers do not contend for one socket's queue.
+/// For each row a fresh backend is opened on 127.0.0.1 and runs a ``IOBenchHandler`` on its own loop thread. The
+/// row's cost is the loop threads' CPU clocks (`pthread_getcpuclockid`).
+///
+/// `receive` rows: a ``UDPGSOGenerator`` thread floods the backend with UDP GSO sends (64 datagrams or 64 KB per
+/// call), and the backend receives and releases. The generator's own clock is reported beside the loops': on
+/// loopback the kernel delivers each datagram in the sender's context, so it pays the receiving socket's share.
+///
+/// `forward` rows recirculate: the generator injects a fixed load (``windowPerWorker(size:)`` datagrams per
+/// worker) once, and each worker sends every entry it receives back to its own port, where the steering program
+/// hands it to the same worker again. Each worker so pays for a whole hop per datagram (its receive, its send and
+/// the kernel's delivery of that send, which loopback runs in the sender's context) and no traffic source shares
+/// the cores with it: a running generator costs about what a worker does per datagram, and on a 2-core host would
+/// leave a second worker little to gain. With `countReorderings` they run open instead: the generator feeds the
+/// workers, each sends on to a sink socket of its own, and a thread reading the sink checks each flow's order.
 /// With offloads, the backend receives with UDP GRO (an entry is a train of datagrams) and forwards with UDP GSO.
 struct IOBenchmark {
     enum Mode: String, CaseIterable {
@@ -183,14 +189,18 @@ struct IOBenchmark {
         }
         let wanted = Self.wantedOffloads(mode: mode, offload: offload)
         let counters = (0..<threads).map { _ in IOBenchCounters() }
+        // Forward rows recirculate unless a sink must read them in order (see the type's comment).
+        let recirculate = mode == .forward && !countReorderings
         var sinks: [BenchSinkSocket] = []
         var running: [any BenchLoopRunning] = []
         defer { for loop in running { _ = loop.stopAndJoin() } }
         do {
-            for _ in 0..<threads { sinks.append(try BenchSinkSocket()) }
+            if mode == .forward && !recirculate {
+                for _ in 0..<threads { sinks.append(try BenchSinkSocket()) }
+            }
             for worker in 0..<threads {
-                var setup = IOBenchSetup(mode: mode, offloads: wanted, sink: sinks[worker].endpoint,
-                                         counters: counters[worker])
+                var setup = IOBenchSetup(mode: mode, offloads: wanted,
+                                         sink: sinks.isEmpty ? nil : sinks[worker].endpoint, counters: counters[worker])
                 setup.port = running.first?.port ?? 0
                 setup.reusePort = threads > 1
                 setup.threadName = "fz-bench-w\(worker)"
@@ -209,14 +219,19 @@ struct IOBenchmark {
         let generator: UDPGSOGenerator
         do {
             let taken = counters
+            let count: @Sendable (Int) -> Int = { taken[$0].packetCount }
+            let received = recirculate ? nil : count
             generator = try UDPGSOGenerator(
-                port: running[0].port, payloadBytes: size, flows: Self.flows, workers: threads,
-                received: { taken[$0].packetCount },
+                port: running[0].port, payloadBytes: size, flows: Self.flows, workers: threads, received: received,
                 windowPerWorker: Self.windowPerWorker(size: size))
+            if recirculate {
+                try generator.inject(datagramsPerWorker: Self.windowPerWorker(size: size))
+            } else {
+                generator.start()
+            }
         } catch {
             return failed("\(error)")
         }
-        generator.start()
         defer { generator.stop() }
         // Warm up (caches, socket buffers filling), then measure.
         usleep(UInt32(min(0.2, seconds / 2) * 1e6))
@@ -246,7 +261,7 @@ struct IOBenchmark {
         var row = Row(io: backend.name, mode: mode, bytes: size, offload: offload, threads: threads,
                       offloadsUsed: running[0].offloadsUsed, packetsPerSecond: packets / wall,
                       cpuSecondsPerMillionPackets: cpu / (packets / 1e6), loopCPUShare: cpu / wall, error: nil)
-        if let start = generatorBefore, let end = generatorAfter {
+        if !recirculate, let start = generatorBefore, let end = generatorAfter {
             row.generatorCPUSecondsPerMillionPackets = (end - start) / (packets / 1e6)
         }
         if !orders.isEmpty {
@@ -335,8 +350,8 @@ struct IOBenchSetup: Sendable {
     let mode: IOBenchmark.Mode
     /// The offloads the row asks for: empty, `gro` (receive) or `gro,gso` (forward).
     let offloads: PacketOffloads
-    /// Where `forward` sends.
-    let sink: Endpoint
+    /// Where `forward` sends; nil: back to the backend's own address (a recirculating row).
+    let sink: Endpoint?
     let counters: IOBenchCounters
     /// The port to bind (0: the kernel chooses; further workers bind the first one's).
     var port: UInt16 = 0
@@ -410,9 +425,10 @@ final class IOBenchHandler<IO: PacketIO>: PacketIOHandler {
     /// Most receive calls per wake-up before the loop gets control back.
     private static var receivesPerWake: Int { 64 }
 
-    init(io: IO, setup: IOBenchSetup, batchSize: Int) {
+    /// `ownAddress`: where the backend listens, the sink of a recirculating row.
+    init(io: IO, setup: IOBenchSetup, batchSize: Int, ownAddress: Endpoint) {
         mode = setup.mode
-        sink = setup.sink
+        sink = setup.sink ?? ownAddress
         counters = setup.counters
         batch = PacketBatch(pool: io.pool, capacity: batchSize)
     }

@@ -19,8 +19,10 @@ import Synchronization
 /// would spin a whole core; on a 2-core host that core is what a second worker needs. One window over all
 /// workers would let a worker that fell behind hold the generator back while the other one ran dry.
 ///
-/// GSO keeps the generator's cost per datagram far below the receiver's, so the backend is the bottleneck. On
-/// loopback the kernel splits a train for a receiver without GRO and hands it whole to one with GRO.
+/// On loopback the kernel delivers each datagram in the sender's context and splits a train for a receiver without
+/// GRO (one with GRO gets it whole), so a running generator pays the receiving side's kernel work: about as much per
+/// datagram as a `forward` worker spends. `inject(datagramsPerWorker:)` instead sends a fixed load once, on the
+/// caller's thread, for `forward` rows whose workers send every datagram back to their own port.
 final class UDPGSOGenerator: Sendable {
     /// Bytes of the flow and sequence header every datagram starts with.
     static let headerBytes = 16
@@ -99,33 +101,42 @@ final class UDPGSOGenerator: Sendable {
         thread.stop()
     }
 
+    /// Sends about `datagramsPerWorker` datagrams to each worker that owns a flow, spread over its flows in whole
+    /// trains, on the calling thread, and returns. A `forward` row starts its recirculating load with it.
+    func inject(datagramsPerWorker: Int) throws(IOBenchError) {
+        var trains = TrainBuilder(payloadBytes: payloadBytes, segmentsPerSend: segmentsPerSend,
+                                  flows: fileDescriptors.count)
+        defer { trains.deallocate() }
+        var quota = [Int](repeating: 0, count: fileDescriptors.count)
+        for flow in 0..<fileDescriptors.count {
+            let flowsOfWorker = (0..<fileDescriptors.count).filter { $0 % workers == flow % workers }.count
+            quota[flow] = (datagramsPerWorker + flowsOfWorker - 1) / flowsOfWorker
+        }
+        var sentPerFlow = [Int](repeating: 0, count: fileDescriptors.count)
+        var retries = 0
+        // Round-robin over the flows, a train at a time, so every flow is moving before the first one is whole.
+        while let flow = (0..<fileDescriptors.count).first(where: { sentPerFlow[$0] < quota[$0] }) {
+            for other in flow..<fileDescriptors.count where sentPerFlow[other] < quota[other] {
+                let code = trains.send(flow: other, on: fileDescriptors[other])
+                if code == 0 {
+                    sentPerFlow[other] += segmentsPerSend
+                    continue
+                }
+                // A full queue: give the workers a moment, a bounded number of times.
+                guard code == EINTR || code == EAGAIN || code == ENOBUFS, retries < 10_000 else {
+                    throw IOBenchError("sendmsg(UDP_SEGMENT)", errno: code)
+                }
+                retries += 1
+                usleep(10)
+            }
+        }
+    }
+
     private func sendUntilStopped() {
         clock.publish()
-        let total = payloadBytes * segmentsPerSend
-        let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 64)
-        let controlCapacity = cfz_send_control_space()
-        let control = UnsafeMutableRawPointer.allocate(byteCount: controlCapacity, alignment: 16)
-        let vector = UnsafeMutablePointer<iovec>.allocate(capacity: 1)
-        defer {
-            payload.deallocate()
-            control.deallocate()
-            vector.deallocate()
-        }
-        for index in 0..<total { payload[index] = UInt8(truncatingIfNeeded: index) }
-        var sequences = [UInt64](repeating: 0, count: fileDescriptors.count)
-        vector.initialize(to: iovec(iov_base: payload.baseAddress, iov_len: total))
-        var message = msghdr()
-        message.msg_iov = vector
-        message.msg_iovlen = 1
-        if segmentsPerSend > 1 {
-            let length = cfz_build_send_control(control, controlCapacity, AF_INET, nil, 0, UInt16(payloadBytes))
-            guard length > 0 else {
-                failed.withLock { $0 = "could not build the UDP_SEGMENT control message" }
-                return
-            }
-            message.msg_control = control
-            message.msg_controllen = Int(length)
-        }
+        var trains = TrainBuilder(payloadBytes: payloadBytes, segmentsPerSend: segmentsPerSend,
+                                  flows: fileDescriptors.count)
+        defer { trains.deallocate() }
         var flow = 0
         // Per worker: datagrams sent to it, debt forgotten (see below), and since when it has had no room.
         var sent = [Int](repeating: 0, count: workers)
@@ -159,24 +170,72 @@ final class UDPGSOGenerator: Sendable {
                 }
                 waitingSince[worker] = nil
             }
-            var sequence = sequences[flow]
-            for segment in 0..<segmentsPerSend {
-                let start = payload.baseAddress! + segment * payloadBytes
-                start.storeBytes(of: UInt32(4).littleEndian, as: UInt32.self)
-                start.storeBytes(of: UInt32(flow).littleEndian, toByteOffset: 4, as: UInt32.self)
-                start.storeBytes(of: sequence.littleEndian, toByteOffset: 8, as: UInt64.self)
-                sequence += 1
-            }
-            if sendmsg(fileDescriptors[flow], &message, 0) >= 0 {
-                sequences[flow] = sequence
+            let code = trains.send(flow: flow, on: fileDescriptors[flow])
+            if code == 0 {
                 sent[worker] += segmentsPerSend
                 continue
             }
-            let code = errno
             // A full queue or a receiver that is not there yet: try again.
             if code == EINTR || code == EAGAIN || code == ENOBUFS || code == ECONNREFUSED { continue }
             failed.withLock { $0 = "\(IOBenchError("sendmsg(UDP_SEGMENT)", errno: code))" }
             return
         }
+    }
+}
+
+/// One GSO train at a time for ``UDPGSOGenerator``: a payload of `segmentsPerSend` datagrams, each stamped with its
+/// flow and the flow's next sequence number, and the `msghdr` with the `UDP_SEGMENT` control message that sends
+/// it. Owns its memory; `deallocate()` frees it.
+private struct TrainBuilder {
+    private let payloadBytes: Int
+    private let segmentsPerSend: Int
+    private let payload: UnsafeMutableRawBufferPointer
+    private let control: UnsafeMutableRawPointer
+    private let vector: UnsafeMutablePointer<iovec>
+    private var message = msghdr()
+    private var sequences: [UInt64]
+
+    init(payloadBytes: Int, segmentsPerSend: Int, flows: Int) {
+        self.payloadBytes = payloadBytes
+        self.segmentsPerSend = segmentsPerSend
+        let total = payloadBytes * segmentsPerSend
+        payload = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 64)
+        let controlCapacity = cfz_send_control_space()
+        control = UnsafeMutableRawPointer.allocate(byteCount: controlCapacity, alignment: 16)
+        vector = UnsafeMutablePointer<iovec>.allocate(capacity: 1)
+        sequences = [UInt64](repeating: 0, count: flows)
+        for index in 0..<total { payload[index] = UInt8(truncatingIfNeeded: index) }
+        vector.initialize(to: iovec(iov_base: payload.baseAddress, iov_len: total))
+        message.msg_iov = vector
+        message.msg_iovlen = 1
+        if segmentsPerSend > 1 {
+            // The control message is a fixed few bytes; building it cannot fail with this capacity.
+            let length = cfz_build_send_control(control, controlCapacity, AF_INET, nil, 0, UInt16(payloadBytes))
+            precondition(length > 0, "could not build the UDP_SEGMENT control message")
+            message.msg_control = control
+            message.msg_controllen = Int(length)
+        }
+    }
+
+    func deallocate() {
+        payload.deallocate()
+        control.deallocate()
+        vector.deallocate()
+    }
+
+    /// Stamps the next train of `flow` and sends it on `fd`: 0, or the `errno` of a failed `sendmsg` (the flow's
+    /// sequence numbers then stay where they were).
+    mutating func send(flow: Int, on fd: Int32) -> Int32 {
+        var sequence = sequences[flow]
+        for segment in 0..<segmentsPerSend {
+            let start = payload.baseAddress! + segment * payloadBytes
+            start.storeBytes(of: UInt32(4).littleEndian, as: UInt32.self)
+            start.storeBytes(of: UInt32(flow).littleEndian, toByteOffset: 4, as: UInt32.self)
+            start.storeBytes(of: sequence.littleEndian, toByteOffset: 8, as: UInt64.self)
+            sequence += 1
+        }
+        guard sendmsg(fd, &message, 0) >= 0 else { return errno }
+        sequences[flow] = sequence
+        return 0
     }
 }
