@@ -19,8 +19,10 @@ import Synchronization
 /// hands it to the same worker again. Each worker so pays for a whole hop per datagram (its receive, its send and
 /// the kernel's delivery of that send, which loopback runs in the sender's context) and no traffic source shares
 /// the cores with it: a running generator costs about what a worker does per datagram, and on a 2-core host would
-/// leave a second worker little to gain. With `countReorderings` they run open instead: the generator feeds the
-/// workers, each sends on to a sink socket of its own, and a thread reading the sink checks each flow's order.
+/// leave a second worker little to gain. After the measurement the workers drain the load, and the row reports what
+/// did not come back (`lost`): a thinning load would not show in the rate. With `countReorderings` they run open
+/// instead: the generator feeds the workers, each sends on to a sink socket of its own, and a thread reading the
+/// sink checks each flow's order.
 /// With offloads, the backend receives with UDP GRO (an entry is a train of datagrams) and forwards with UDP GSO.
 struct IOBenchmark {
     enum Mode: String, CaseIterable {
@@ -48,6 +50,10 @@ struct IOBenchmark {
         let error: String?
         /// Datagrams the sink saw before one of their flow it had already seen (nil: not counted).
         var reorderings: Int? = nil
+        /// A recirculating row's load: datagrams injected, and how many of them did not come back when the workers
+        /// drained it after the measurement (nil: not a recirculating row).
+        var injected: Int? = nil
+        var lost: Int? = nil
         /// Rounds the figures are the median of.
         let rounds: Int
         /// The lowest and highest CPU cost of the rounds (both the one figure after one round).
@@ -165,6 +171,11 @@ struct IOBenchmark {
                       error: nil, rounds: samples.count, cpuRange: cpu.min()!...cpu.max()!)
         let counted = samples.compactMap(\.reorderings)
         if !counted.isEmpty { row.reorderings = counted.reduce(0, +) }
+        let lost = samples.compactMap(\.lost)
+        if !lost.isEmpty {
+            row.lost = lost.reduce(0, +)
+            row.injected = samples.compactMap(\.injected).reduce(0, +)
+        }
         let generator = samples.compactMap(\.generatorCPUSecondsPerMillionPackets)
         if generator.count == samples.count { row.generatorCPUSecondsPerMillionPackets = BenchMedian.of(generator) }
         return row
@@ -217,6 +228,7 @@ struct IOBenchmark {
         } : []
         defer { for order in orders { order.stop() } }
         let generator: UDPGSOGenerator
+        var injected = 0
         do {
             let taken = counters
             let count: @Sendable (Int) -> Int = { taken[$0].packetCount }
@@ -225,7 +237,7 @@ struct IOBenchmark {
                 port: running[0].port, payloadBytes: size, flows: Self.flows, workers: threads, received: received,
                 windowPerWorker: Self.windowPerWorker(size: size))
             if recirculate {
-                try generator.inject(datagramsPerWorker: Self.windowPerWorker(size: size))
+                injected = try generator.inject(datagramsPerWorker: Self.windowPerWorker(size: size))
             } else {
                 generator.start()
             }
@@ -247,6 +259,18 @@ struct IOBenchmark {
             return failed(counters.lazy.compactMap(\.failure).first ?? "a loop thread stopped")
         }
         if let failure = counters.lazy.compactMap(\.failure).first { return failed(failure) }
+        var drained = 0
+        if recirculate {
+            // Every injected datagram is in a socket queue, in a worker's batch or in a send in flight. Draining
+            // workers receive and release, so all of it comes back unless some was lost on the way round (a full
+            // socket buffer, a failed send), which would have thinned the load during the measurement unseen.
+            for counter in counters { counter.startDraining() }
+            for _ in 0..<200 {
+                drained = counters.reduce(0) { $0 + $1.drainedCount }
+                if drained >= injected { break }
+                usleep(5_000)
+            }
+        }
         var packets = 0.0
         var cpu = 0.0
         var wall = 0.0
@@ -263,6 +287,10 @@ struct IOBenchmark {
                       cpuSecondsPerMillionPackets: cpu / (packets / 1e6), loopCPUShare: cpu / wall, error: nil)
         if !recirculate, let start = generatorBefore, let end = generatorAfter {
             row.generatorCPUSecondsPerMillionPackets = (end - start) / (packets / 1e6)
+        }
+        if recirculate {
+            row.injected = injected
+            row.lost = max(0, injected - drained)
         }
         if !orders.isEmpty {
             generator.stop()
@@ -289,6 +317,9 @@ struct IOBenchmark {
                 object += ", \"generator_cpu_s_per_mpkt\": \(CryptoBenchmark.format(generator, 4))"
             }
             if let reorderings = r.reorderings { object += ", \"reorderings\": \(reorderings)" }
+            if let injected = r.injected, let lost = r.lost {
+                object += ", \"injected\": \(injected), \"lost\": \(lost)"
+            }
             if let error = r.error { object += ", \"error\": \(jsonString(error))" }
             return object + "}"
         }.joined(separator: ",\n ") + "]"
@@ -316,7 +347,8 @@ struct IOBenchmark {
                 + (CryptoBenchmark.format(r.loopCPUShare * 100, 0) + "%").leftPadded(10)
                 + (r.generatorCPUSecondsPerMillionPackets.map { CryptoBenchmark.format($0, 3) } ?? "-").leftPadded(12)
                 + "  " + r.offloadsUsed
-                + (r.reorderings.map { "; \($0) reorderings" } ?? "") + "\n"
+                + (r.reorderings.map { "; \($0) reorderings" } ?? "")
+                + (r.lost.map { "; \($0) of \(r.injected ?? 0) lost" } ?? "") + "\n"
         }
         for line in skipped { out += "not run: \(line)\n" }
         return out
@@ -373,6 +405,8 @@ struct IOBenchSetup: Sendable {
 /// Written only by the loop thread (relaxed stores of a running total), read by the bench's main thread.
 final class IOBenchCounters: Sendable {
     private let packets = Atomic<Int>(0)
+    private let draining = Atomic<Bool>(false)
+    private let drained = Atomic<Int>(0)
     private let clock = ThreadCPUClock()
     private let failed = Mutex<String?>(nil)
 
@@ -394,6 +428,22 @@ final class IOBenchCounters: Sendable {
     @inline(__always)
     func add(_ count: Int) {
         packets.store(packets.load(ordering: .relaxed) &+ count, ordering: .relaxed)
+    }
+
+    /// Asks the loop to stop forwarding and to receive and release from now on, counting what it takes.
+    func startDraining() {
+        draining.store(true, ordering: .releasing)
+    }
+
+    /// Whether the loop should drain instead of forwarding (loop thread).
+    var isDraining: Bool { draining.load(ordering: .acquiring) }
+
+    /// Datagrams taken while draining (any thread).
+    var drainedCount: Int { drained.load(ordering: .acquiring) }
+
+    /// Called on the loop thread: `count` more datagrams taken while draining.
+    func addDrained(_ count: Int) {
+        drained.store(drained.load(ordering: .relaxed) &+ count, ordering: .releasing)
     }
 
     /// Called on the loop thread when a channel call failed; the loop then stops.
@@ -440,6 +490,11 @@ final class IOBenchHandler<IO: PacketIO>: PacketIOHandler {
                 guard try io.datagrams.receive(into: &batch) > 0 else { break }
                 var packets = 0
                 for index in 0..<batch.count { packets += batch[index].packetCount }
+                if mode == .forward && counters.isDraining {
+                    batch.removeAll()
+                    counters.addDrained(packets)
+                    continue
+                }
                 if mode == .forward {
                     for index in 0..<batch.count {
                         var entry = batch[index]

@@ -101,12 +101,13 @@ final class UDPGSOGenerator: Sendable {
         thread.stop()
     }
 
-    /// Sends about `datagramsPerWorker` datagrams to each worker that owns a flow, spread over its flows in whole
-    /// trains, on the calling thread, and returns. A `forward` row starts its recirculating load with it.
-    func inject(datagramsPerWorker: Int) throws(IOBenchError) {
+    /// Sends at least `datagramsPerWorker` datagrams to each worker that owns a flow, spread over its flows in whole
+    /// trains (so rounded up), on the calling thread, and returns how many it sent in all. A `forward` row starts
+    /// its recirculating load with it.
+    @discardableResult
+    func inject(datagramsPerWorker: Int) throws(IOBenchError) -> Int {
         var trains = TrainBuilder(payloadBytes: payloadBytes, segmentsPerSend: segmentsPerSend,
                                   flows: fileDescriptors.count)
-        defer { trains.deallocate() }
         var quota = [Int](repeating: 0, count: fileDescriptors.count)
         for flow in 0..<fileDescriptors.count {
             let flowsOfWorker = (0..<fileDescriptors.count).filter { $0 % workers == flow % workers }.count
@@ -122,21 +123,22 @@ final class UDPGSOGenerator: Sendable {
                     sentPerFlow[other] += segmentsPerSend
                     continue
                 }
-                // A full queue: give the workers a moment, a bounded number of times.
-                guard code == EINTR || code == EAGAIN || code == ENOBUFS, retries < 10_000 else {
+                // A full queue or a receiver not there yet: give the workers a moment, a bounded number of times.
+                guard code == EINTR || code == EAGAIN || code == ENOBUFS || code == ECONNREFUSED, retries < 10_000
+                else {
                     throw IOBenchError("sendmsg(UDP_SEGMENT)", errno: code)
                 }
                 retries += 1
                 usleep(10)
             }
         }
+        return sentPerFlow.reduce(0, +)
     }
 
     private func sendUntilStopped() {
         clock.publish()
         var trains = TrainBuilder(payloadBytes: payloadBytes, segmentsPerSend: segmentsPerSend,
                                   flows: fileDescriptors.count)
-        defer { trains.deallocate() }
         var flow = 0
         // Per worker: datagrams sent to it, debt forgotten (see below), and since when it has had no room.
         var sent = [Int](repeating: 0, count: workers)
@@ -185,8 +187,8 @@ final class UDPGSOGenerator: Sendable {
 
 /// One GSO train at a time for ``UDPGSOGenerator``: a payload of `segmentsPerSend` datagrams, each stamped with its
 /// flow and the flow's next sequence number, and the `msghdr` with the `UDP_SEGMENT` control message that sends
-/// it. Owns its memory; `deallocate()` frees it.
-private struct TrainBuilder {
+/// it. Owns its memory (so it cannot be copied), and frees it when it goes away.
+private struct TrainBuilder: ~Copyable {
     private let payloadBytes: Int
     private let segmentsPerSend: Int
     private let payload: UnsafeMutableRawBufferPointer
@@ -217,7 +219,7 @@ private struct TrainBuilder {
         }
     }
 
-    func deallocate() {
+    deinit {
         payload.deallocate()
         control.deallocate()
         vector.deallocate()

@@ -56,6 +56,12 @@ struct BenchIOTests {
             // fail with no packets; circulating, the workers move it many times a second.
             #expect((object["mpps"] as? Double ?? 0) > 0.05, "\(object)")
             #expect(object["generator_cpu_s_per_mpkt"] == nil, "\(object)")
+            // Drained after the measurement, the whole load comes back: none of it was lost on the way round (a
+            // thinning load would not show in the rate, since the workers stay busy until it is nearly gone).
+            // 256-byte datagrams: 2048 per worker (the window), in whole trains of 64.
+            let threads = try #require(object["threads"] as? Int)
+            #expect(object["injected"] as? Int == 2048 * threads, "\(object)")
+            #expect(object["lost"] as? Int == 0, "\(object)")
         }
     }
 
