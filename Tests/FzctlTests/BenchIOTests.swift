@@ -53,8 +53,9 @@ struct BenchIOTests {
             #expect(object["error"] == nil, "\(object)")
             // The load is 2048 datagrams per worker, sent once before the warm-up. Forwarded only once (to a sink
             // instead of back to the worker), it would be gone before the measurement started, and the row would
-            // fail with no packets; circulating, the workers move it many times a second.
-            #expect((object["mpps"] as? Double ?? 0) > 0.05, "\(object)")
+            // fail with no packets; circulating, the workers move it many times a second (tens of thousands of
+            // times under ThreadSanitizer, millions in a release build).
+            #expect((object["mpps"] as? Double ?? 0) > 0.005, "\(object)")
             #expect(object["generator_cpu_s_per_mpkt"] == nil, "\(object)")
             // Drained after the measurement, the whole load comes back: none of it was lost on the way round (a
             // thinning load would not show in the rate, since the workers stay busy until it is nearly gone).
