@@ -20,7 +20,8 @@ public final class EpollDatagramSockets: DatagramIO {
     private var nextSocket = 0
     /// Whether runs of equal datagrams may go out as one `UDP_SEGMENT` send. Asked for at startup and turned off
     /// for good when the kernel refuses a segmented send with `EIO` (a device without checksum offload), as
-    /// wireguard-go does: the tunnel then sends every datagram on its own.
+    /// wireguard-go does: the tunnel then sends every datagram on its own. Read it on the loop's thread: it can
+    /// change there, nothing guards it, and release builds of this module skip run-time exclusivity checks.
     public private(set) var sendsTrains: Bool
     /// Whether every socket receives `UDP_GRO` trains.
     public let receivesTrains: Bool

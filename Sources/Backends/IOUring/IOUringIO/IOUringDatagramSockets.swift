@@ -80,7 +80,8 @@ public final class IOUringDatagramSockets: DatagramIO {
         for fd in fileDescriptors { close(fd) }
     }
 
-    /// How datagrams are received now (multishot falls back to one-shot on a kernel that refuses it).
+    /// How datagrams are received now (multishot falls back to one-shot on a kernel that refuses it). Read it on
+    /// the loop's thread once the loop runs: it can change there.
     public var receiveMode: IOUringReceiveMode { receiver.mode }
 
     /// The largest datagram received whole; longer ones are dropped.

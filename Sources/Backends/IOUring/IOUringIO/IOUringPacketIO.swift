@@ -140,13 +140,14 @@ public final class IOUringPacketIO: PacketIO {
 
     /// Pool buffers the backend holds now rather than the core: in the provided-buffer ring, in posted receives
     /// and reads, in sends not yet completed, and received but not yet handed over. With
-    /// `pool.availableCount`, it accounts for every buffer the core does not hold.
+    /// `pool.availableCount`, it accounts for every buffer the core does not hold. Read it on the loop's thread:
+    /// nothing guards it, and release builds of this module skip run-time exclusivity checks.
     public var heldBufferCount: Int {
         datagrams.receiver.heldBufferCount + (tun?.reader.heldBufferCount ?? 0) + ring.sends.inUse
     }
 
     /// Sends and TUN writes the kernel completed with an error (counted when their completions arrive; `send`
-    /// already counted them as sent).
+    /// already counted them as sent). Read it on the loop's thread, like ``heldBufferCount``.
     public var failedSendCount: Int { ring.sends.failedCount }
 
     /// Cancels every posted receive and read, waits for every submission to complete (at most two seconds) and
