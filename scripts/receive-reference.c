@@ -64,8 +64,8 @@ static void *generate(void *unused) {
 }
 
 // Whether `message` carries an IP_PKTINFO control message (read so the receiver does what a backend does).
-static int hasPacketInfo(struct cmsghdr *first, struct msghdr *message) {
-    for (struct cmsghdr *c = first; c; c = CMSG_NXTHDR(message, c)) {
+static int hasPacketInfo(struct msghdr *message) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(message); c; c = CMSG_NXTHDR(message, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) return 1;
     }
     return 0;
@@ -94,7 +94,7 @@ static long receiveWithRecvmmsg(int fd, double *cpu) {
             int count = recvmmsg(fd, messages, batch, MSG_DONTWAIT, NULL);
             if (count <= 0) break;
             for (int i = 0; i < count; i++) {
-                withInfo += hasPacketInfo(CMSG_FIRSTHDR(&messages[i].msg_hdr), &messages[i].msg_hdr);
+                withInfo += hasPacketInfo(&messages[i].msg_hdr);
             }
             received += count;
         }
